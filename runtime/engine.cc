@@ -1,0 +1,215 @@
+#include "runtime/engine.h"
+
+#include <future>
+
+#include "runtime/key_hash.h"
+
+namespace eddy {
+
+Result<std::unique_ptr<Engine>> Engine::create(TopologySpec spec, EngineOptions options) {
+  if (std::string problem = options.settings.check(); !problem.empty()) {
+    return {Errc::kInvalidArgument, "settings: " + problem};
+  }
+  std::unique_ptr<Engine> engine(new Engine(std::move(spec), std::move(options)));
+  if (Status s = engine->init(); !s) return s;
+  return engine;
+}
+
+Engine::Engine(TopologySpec spec, EngineOptions options)
+    : spec_(std::move(spec)),
+      options_(std::move(options)),
+      clock_(options_.clock != nullptr ? options_.clock : &system_clock_) {}
+
+Status Engine::init() {
+  fabric_.spec = &spec_;
+  fabric_.settings = options_.settings;
+  fabric_.workers = options_.settings.resolved_workers();
+  fabric_.barriers = &barriers_;
+  for (uint32_t w = 0; w < fabric_.workers; ++w) {
+    fabric_.inboxes.push_back(
+        std::make_unique<Inbox>(spec_.stage_count(), fabric_.settings.inbox_capacity_events));
+  }
+  for (const StageSpec& stage : spec_.stages()) {
+    std::vector<Sink*> bound;
+    for (const SinkSpec& sink : stage.sinks) {
+      auto it = options_.sinks.find(sink.name);
+      if (it == options_.sinks.end() || !it->second) {
+        return {Errc::kInvalidArgument, "stage '" + stage.name + "', sink '" + sink.name +
+                                            "': no sink is bound to that name"};
+      }
+      bound.push_back(it->second.get());
+    }
+    fabric_.stage_sinks.push_back(std::move(bound));
+  }
+  for (auto& [name, sink] : options_.side_sinks) {
+    if (sink) fabric_.side_sinks.emplace(name, sink.get());
+  }
+  source_ = std::make_unique<Source>(spec_, fabric_.settings, fabric_.workers, fabric_.inboxes,
+                                     *clock_, gate_);
+  for (uint32_t w = 0; w < fabric_.workers; ++w) {
+    auto worker = std::make_unique<Worker>(WorkerId(w), fabric_);
+    if (Status s = worker->init(); !s) return s;
+    workers_.push_back(std::move(worker));
+  }
+  return {};
+}
+
+Engine::~Engine() { (void)stop(); }
+
+Status Engine::start() {
+  if (started_.exchange(true)) return {Errc::kAlreadyExists, "the engine is already started"};
+  for (auto& w : workers_) w->start();
+  if (options_.run_ticker) {
+    ticker_ = std::thread([this] {
+      std::unique_lock lock(ticker_mu_);
+      while (!ticker_cv_.wait_for(lock, options_.tick_interval, [&] { return ticker_stop_; })) {
+        source_->tick();
+      }
+    });
+  }
+  return {};
+}
+
+Status Engine::stop() {
+  if (stopped_.exchange(true)) return {};
+  {
+    std::lock_guard lock(ticker_mu_);
+    ticker_stop_ = true;
+  }
+  ticker_cv_.notify_all();
+  if (ticker_.joinable()) ticker_.join();
+  if (!started_.load()) return {};
+  // After close() no submit or task is in flight, so the end markers follow everything accepted.
+  gate_.close();
+  source_->broadcast_marker(MessageKind::kEnd, 0);
+  for (auto& w : workers_) w->join();
+  return {};
+}
+
+Status Engine::sync(std::chrono::milliseconds timeout) {
+  uint64_t id = 0;
+  {
+    GateHolder held(gate_);
+    if (!held.entered()) return {Errc::kStopped, "the engine is stopped"};
+    id = barriers_.begin(fabric_.workers);
+    source_->broadcast_marker(MessageKind::kBarrier, id);
+  }
+  return barriers_.wait(id, timeout);
+}
+
+bool Engine::enter_task() {
+  if (pending_tasks_.fetch_add(1, std::memory_order_acq_rel) >= fabric_.settings.max_pending_tasks) {
+    leave_task();
+    return false;
+  }
+  return true;
+}
+
+void Engine::push_task(WorkerId worker, StageId stage, std::function<void(Worker&)> task) {
+  Message m;
+  m.kind = MessageKind::kTask;
+  m.task = [this, task = std::move(task)](Worker& w) {
+    leave_task();
+    task(w);
+  };
+  fabric_.inboxes[worker.value()]->push(stage, std::move(m));
+}
+
+Status Engine::run_on_key(StageId stage, std::string_view key,
+                          std::function<void(Worker&, StageInstance&, KeyHash)> task) {
+  if (stage.value() >= spec_.stage_count()) return {Errc::kNotFound, "no such stage"};
+  GateHolder held(gate_);
+  if (!held.entered()) return {Errc::kStopped, "the engine is stopped"};
+  if (!enter_task()) return {Errc::kBusy, "too many queries are waiting"};
+  const KeyHash hash = hash_key(key);
+  const KeyGroup group = key_group_of(hash, fabric_.settings.key_groups);
+  push_task(worker_of(group, fabric_.workers), stage,
+            [task = std::move(task), stage, group, hash](Worker& w) {
+              task(w, *w.instance(stage, group), hash);
+            });
+  return {};
+}
+
+Status Engine::run_on_all(std::function<void(Worker&)> task, std::function<void()> done) {
+  GateHolder held(gate_);
+  if (!held.entered()) return {Errc::kStopped, "the engine is stopped"};
+  struct Gather {
+    std::function<void(Worker&)> task;
+    std::function<void()> done;
+    std::atomic<uint32_t> remaining;
+  };
+  auto gather = std::make_shared<Gather>();
+  gather->task = std::move(task);
+  gather->done = std::move(done);
+  gather->remaining.store(fabric_.workers);
+  for (uint32_t w = 0; w < fabric_.workers; ++w) {
+    if (!enter_task()) {
+      // Tasks already queued still run; the missing ones count as done so `done` still fires.
+      for (uint32_t u = w; u < fabric_.workers; ++u) {
+        if (gather->remaining.fetch_sub(1) == 1) gather->done();
+      }
+      return {Errc::kBusy, "too many queries are waiting"};
+    }
+    push_task(WorkerId(w), StageId(0), [gather](Worker& worker) {
+      gather->task(worker);
+      if (gather->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) gather->done();
+    });
+  }
+  return {};
+}
+
+Status Engine::query_key(StageId stage, std::string_view key,
+                         std::function<void(Result<boost::json::object>)> done) {
+  return run_on_key(stage, key,
+                    [done = std::move(done)](Worker&, StageInstance& inst, KeyHash hash) {
+                      auto answer = inst.query(hash);
+                      if (!answer) {
+                        done(Status(Errc::kNotFound, "no such key"));
+                      } else {
+                        done(std::move(*answer));
+                      }
+                    });
+}
+
+Result<boost::json::object> Engine::query_key_sync(StageId stage, std::string_view key,
+                                                   std::chrono::milliseconds timeout) {
+  auto promise = std::make_shared<std::promise<Result<boost::json::object>>>();
+  auto future = promise->get_future();
+  Status s = query_key(stage, key, [promise](Result<boost::json::object> r) {
+    promise->set_value(std::move(r));
+  });
+  if (!s) return s;
+  if (future.wait_for(timeout) != std::future_status::ready) {
+    return {Errc::kBusy, "the query was not answered in time"};
+  }
+  return future.get();
+}
+
+Result<EngineMetrics> Engine::metrics(std::chrono::milliseconds timeout) {
+  struct Collected {
+    std::mutex mu;
+    std::vector<WorkerMetrics> workers;
+    std::promise<void> done;
+  };
+  auto collected = std::make_shared<Collected>();
+  collected->workers.resize(fabric_.workers);
+  auto future = collected->done.get_future();
+  Status s = run_on_all(
+      [collected](Worker& w) {
+        WorkerMetrics m = w.metrics();
+        std::lock_guard lock(collected->mu);
+        collected->workers[w.id().value()] = std::move(m);
+      },
+      [collected] { collected->done.set_value(); });
+  if (!s) return s;
+  if (future.wait_for(timeout) != std::future_status::ready) {
+    return {Errc::kBusy, "workers did not answer in time"};
+  }
+  EngineMetrics out;
+  out.source = source_->metrics();
+  std::lock_guard lock(collected->mu);
+  out.workers = collected->workers;
+  return out;
+}
+
+}  // namespace eddy

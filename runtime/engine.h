@@ -1,0 +1,108 @@
+#pragma once
+
+#include <atomic>
+#include <boost/json/object.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "runtime/barrier_tracker.h"
+#include "runtime/clock.h"
+#include "runtime/gate.h"
+#include "runtime/settings.h"
+#include "runtime/sink.h"
+#include "runtime/source.h"
+#include "runtime/topology.h"
+#include "runtime/worker.h"
+
+namespace eddy {
+
+struct EngineOptions {
+  RuntimeSettings settings;
+  // The clock; the engine's own SystemClock when null. Must outlive the engine.
+  const Clock* clock = nullptr;
+  // A sink for every sink the topology names, and optionally for side outputs ("late", ...).
+  std::map<std::string, std::shared_ptr<Sink>, std::less<>> sinks;
+  std::map<std::string, std::shared_ptr<Sink>, std::less<>> side_sinks;
+  // Calls Source::tick every `tick_interval` on a thread of its own. Off for tests with a manual
+  // clock, which tick by hand.
+  bool run_ticker = true;
+  std::chrono::milliseconds tick_interval{100};
+};
+
+struct EngineMetrics {
+  SourceMetrics source;
+  std::vector<WorkerMetrics> workers;
+};
+
+// A running topology: W workers, the source that feeds them, and the ways to ask them things.
+//
+// Threading contract: every public method is thread-safe. Callbacks given to query methods run on
+// worker threads; they must be quick and must not block on the engine.
+class Engine {
+ public:
+  static Result<std::unique_ptr<Engine>> create(TopologySpec spec, EngineOptions options);
+  ~Engine();
+
+  Status start();
+  // Stops accepting input, lets the workers finish everything accepted, and joins them.
+  Status stop();
+
+  Source& source() { return *source_; }
+  const TopologySpec& topology() const { return spec_; }
+  uint32_t workers() const { return fabric_.workers; }
+  const RuntimeSettings& settings() const { return fabric_.settings; }
+
+  // Returns once everything submitted before the call has passed through every stage and its
+  // outputs reached the sinks.
+  Status sync(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+  // Runs `task` on the worker owning `key` in `stage`. 'busy' when too many tasks wait,
+  // 'stopped' after stop().
+  Status run_on_key(StageId stage, std::string_view key,
+                    std::function<void(Worker&, StageInstance&, KeyHash)> task);
+  // Runs `task` on every worker, then `done` once (on the last worker to finish).
+  Status run_on_all(std::function<void(Worker&)> task, std::function<void()> done);
+
+  // The merged on_query answers of the stage's operators for one key; kNotFound for a key the
+  // stage has never seen. `done` runs on the owning worker.
+  Status query_key(StageId stage, std::string_view key,
+                   std::function<void(Result<boost::json::object>)> done);
+  // Blocking form of query_key, for tools and tests.
+  Result<boost::json::object> query_key_sync(StageId stage, std::string_view key,
+                                             std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+  // Gathers counters from every worker (through their inboxes, so without locks on their state).
+  Result<EngineMetrics> metrics(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+ private:
+  Engine(TopologySpec spec, EngineOptions options);
+  Status init();
+  bool enter_task();
+  void leave_task() { pending_tasks_.fetch_sub(1, std::memory_order_acq_rel); }
+  void push_task(WorkerId worker, StageId stage, std::function<void(Worker&)> task);
+
+  TopologySpec spec_;
+  EngineOptions options_;
+  SystemClock system_clock_;
+  const Clock* clock_;
+  Fabric fabric_;
+  BarrierTracker barriers_;
+  Gate gate_;
+  std::unique_ptr<Source> source_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::atomic<int64_t> pending_tasks_{0};
+  std::thread ticker_;
+  std::mutex ticker_mu_;
+  std::condition_variable ticker_cv_;
+  bool ticker_stop_ = false;
+  std::atomic<bool> started_{false};
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace eddy

@@ -1,0 +1,38 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "runtime/event.h"
+#include "runtime/ids.h"
+
+namespace eddy {
+
+class Worker;
+
+// Sender id of messages that come from the source rather than from another worker.
+inline constexpr uint32_t kFromSource = UINT32_MAX;
+
+enum class MessageKind : uint8_t {
+  kEvents,     // a batch for the stage
+  kWatermark,  // the sender's watermark for the stage
+  kBarrier,    // marks a point in the stream: everything before it has been handled
+  kTask,       // runs a function on the worker (queries, admin); answers through the function
+  kEnd,        // the sender will send nothing more to this stage
+};
+
+struct Message {
+  MessageKind kind = MessageKind::kEvents;
+  uint32_t sender = kFromSource;
+  EventBatch batch;
+  EventTime watermark;
+  uint64_t barrier = 0;
+  // On barriers and ends from the source: how many source batches the source had sent to this
+  // worker before it. Queues are FIFO per producer only, so a marker sent by one thread can overtake
+  // batches sent earlier by another; the worker holds the marker back until it has seen them all.
+  uint64_t source_batches_before = 0;
+  std::function<void(Worker&)> task;
+};
+
+}  // namespace eddy

@@ -1,0 +1,101 @@
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <string_view>
+
+#include "runtime/batch_builder.h"
+#include "runtime/event.h"
+#include "runtime/ids.h"
+#include "runtime/state_io.h"
+#include "runtime/status.h"
+
+namespace eddy {
+
+// Threading contract of operators:
+// - The runtime makes one instance of an operator per key group and stage; all calls on an instance
+//   come from the one worker thread that owns the key group, never concurrently. An operator takes
+//   no lock and starts no thread.
+// - Keyed state is addressed by slot: the stage keeps one slot per key and every operator of the
+//   stage indexes its own per-key state with the same slot (ctx.slot()), so that a fused stage looks
+//   each key up once per event, not once per operator.
+// - Calls for one key arrive in the order the input produced them. Across keys there is no order.
+// - Views inside an EventRef are valid only during the call; copy what you keep.
+// - snapshot() must write everything restore() needs to continue as if never interrupted:
+//   restoring a snapshot and replaying the same input gives the same outputs.
+
+// What happens to an event after an operator has seen it.
+enum class Flow : uint8_t {
+  kPass,  // hand it on to the next operator of the stage (and to the stage's output)
+  kDrop,  // it stops here
+};
+
+// How the runtime treats events older than the watermark minus the allowed lateness.
+enum class LatenessPolicy : uint8_t {
+  kSideOutput,  // the runtime routes them to the "late" side output; the operator never sees them
+  kDeliver,     // the operator sees them and decides (an aggregate whose window still covers them)
+};
+
+// A timer as it fires: which key it was set for and with what tag.
+struct TimerFiring {
+  EventTime time;
+  uint32_t slot;
+  KeyHash key_hash;
+  uint32_t tag;
+};
+
+// The side outputs every stage has. Events sent there are counted per name and handed to a sink
+// when one is bound to that name; never silently dropped.
+inline constexpr std::string_view kLateOutput = "late";
+inline constexpr std::string_view kRejectedOutput = "rejected";
+inline constexpr std::string_view kUnroutableOutput = "unroutable";
+
+// What an operator may do while handling an event or a timer. Bound to the current key.
+class Context {
+ public:
+  virtual ~Context() = default;
+
+  virtual uint32_t slot() const = 0;
+  virtual KeyHash key_hash() const = 0;
+  virtual std::string_view key() const = 0;
+  virtual KeyGroup key_group() const = 0;
+  virtual EventTime watermark() const = 0;
+  // True when the event time is older than the watermark minus the allowed lateness.
+  virtual bool is_late(EventTime t) const = 0;
+
+  // Event-time timers for the current key and this operator. Setting the same (time, tag) twice
+  // keeps one timer.
+  virtual void set_timer(EventTime t, uint32_t tag) = 0;
+  virtual void cancel_timer(EventTime t, uint32_t tag) = 0;
+
+  // Emits a new event for the current key. It goes through the rest of the stage's operators and
+  // then to the stage's output. The draft's key is ignored: an operator emits for its own key.
+  virtual void emit(const EventDraft& draft) = 0;
+  // Sends an event to a named side output instead of downstream.
+  virtual void side_output(std::string_view name, const EventRef& event) = 0;
+  // An event the operator cannot use (an order without revenue, a negative price): counted under
+  // the reason and sent to the "rejected" side output.
+  virtual void reject(const EventRef& event, std::string_view reason) = 0;
+};
+
+class Operator {
+ public:
+  virtual ~Operator() = default;
+
+  // Called once per new key before its first event, so the operator can size its per-slot state.
+  virtual void on_new_slot(uint32_t slot) = 0;
+  virtual Flow on_event(const EventRef& event, Context& ctx) = 0;
+  virtual void on_timer(const TimerFiring& /*timer*/, Context& /*ctx*/) {}
+
+  // Writes the state of every slot, in slot order; restore() receives the same bytes after the
+  // stage has recreated the same slots (on_new_slot is not called again for restored slots).
+  virtual void snapshot(StateWriter& out) const = 0;
+  virtual Status restore(StateReader& in, uint32_t slot_count) = 0;
+
+  // Describes the state of one key for a query. Runs on the owning worker.
+  virtual void on_query(uint32_t /*slot*/, boost::json::object& /*out*/) const {}
+
+  virtual LatenessPolicy lateness_policy() const { return LatenessPolicy::kSideOutput; }
+};
+
+}  // namespace eddy

@@ -1,0 +1,160 @@
+#include "runtime/stage_instance.h"
+
+#include <limits>
+
+namespace eddy {
+
+class StageInstance::Ctx final : public Context {
+ public:
+  Ctx(StageInstance& stage, uint32_t slot, size_t op, EventTime watermark, StageOutput& out)
+      : stage_(stage), slot_(slot), op_(op), watermark_(watermark), out_(out) {}
+
+  uint32_t slot() const override { return slot_; }
+  KeyHash key_hash() const override { return stage_.slots_.hash(slot_); }
+  std::string_view key() const override { return stage_.slots_.key(slot_); }
+  KeyGroup key_group() const override { return stage_.group_; }
+  EventTime watermark() const override { return watermark_; }
+
+  bool is_late(EventTime t) const override {
+    if (watermark_ == kMinEventTime) return false;
+    // Saturating: a huge allowed lateness must not wrap around.
+    const int64_t lateness = stage_.allowed_lateness_.value();
+    const int64_t wm = watermark_.value();
+    if (wm < std::numeric_limits<int64_t>::min() + lateness) return false;
+    return t.value() < wm - lateness;
+  }
+
+  void set_timer(EventTime t, uint32_t tag) override { stage_.timers_.set(timer(t, tag)); }
+  void cancel_timer(EventTime t, uint32_t tag) override { stage_.timers_.cancel(timer(t, tag)); }
+
+  void emit(const EventDraft& draft) override {
+    EventDraft own = draft;
+    own.key = stage_.slots_.key(slot_);
+    EventRef ref = stage_.scratch_.add(own, key_hash());
+    stage_.run_chain(op_ + 1, ref, slot_, watermark_, out_);
+  }
+
+  void side_output(std::string_view name, const EventRef& event) override {
+    out_.side_output(stage_.stage_, name, event);
+  }
+
+  void reject(const EventRef& event, std::string_view reason) override {
+    out_.rejected(stage_.stage_, reason, event);
+  }
+
+ private:
+  TimerService::Timer timer(EventTime t, uint32_t tag) const {
+    return {t, key_hash(), static_cast<uint16_t>(op_), tag, slot_};
+  }
+
+  StageInstance& stage_;
+  uint32_t slot_;
+  size_t op_;
+  EventTime watermark_;
+  StageOutput& out_;
+};
+
+Result<std::unique_ptr<StageInstance>> StageInstance::create(const TopologySpec& spec,
+                                                             StageId stage, KeyGroup group,
+                                                             EventTime allowed_lateness) {
+  auto ops = spec.instantiate(stage);
+  if (!ops) return ops.status();
+  return std::unique_ptr<StageInstance>(new StageInstance(
+      spec.stages()[stage.value()], stage, group, allowed_lateness, std::move(ops).value()));
+}
+
+StageInstance::StageInstance(const StageSpec& spec, StageId stage, KeyGroup group,
+                             EventTime allowed_lateness, std::vector<std::unique_ptr<Operator>> ops)
+    : spec_(spec),
+      stage_(stage),
+      group_(group),
+      allowed_lateness_(allowed_lateness),
+      ops_(std::move(ops)) {}
+
+std::optional<size_t> StageInstance::find_operator(std::string_view name) const {
+  for (size_t i = 0; i < spec_.operators.size(); ++i) {
+    if (spec_.operators[i].name == name) return i;
+  }
+  return std::nullopt;
+}
+
+uint32_t StageInstance::slot_for(const EventRef& event) {
+  const KeySlots::Lookup found = slots_.find_or_add(event.key_hash(), event.key());
+  if (found.created) {
+    for (auto& op : ops_) op->on_new_slot(found.slot);
+  }
+  return found.slot;
+}
+
+void StageInstance::on_event(const EventRef& event, EventTime watermark, StageOutput& out) {
+  const uint32_t slot = slot_for(event);
+  ++depth_;
+  run_chain(0, event, slot, watermark, out);
+  if (--depth_ == 0) scratch_.clear();
+}
+
+void StageInstance::run_chain(size_t first, const EventRef& event, uint32_t slot,
+                              EventTime watermark, StageOutput& out) {
+  bool reported_late = false;
+  for (size_t i = first; i < ops_.size(); ++i) {
+    Ctx ctx(*this, slot, i, watermark, out);
+    if (ops_[i]->lateness_policy() == LatenessPolicy::kSideOutput && ctx.is_late(event.time())) {
+      // Reported once per event however many operators skip it.
+      if (!reported_late) out.side_output(stage_, kLateOutput, event);
+      reported_late = true;
+      continue;
+    }
+    if (ops_[i]->on_event(event, ctx) == Flow::kDrop) return;
+  }
+  out.output(stage_, event);
+}
+
+size_t StageInstance::on_watermark(EventTime watermark, StageOutput& out) {
+  ++depth_;
+  const size_t fired = timers_.fire_until(watermark, [&](const TimerService::Timer& t) {
+    Ctx ctx(*this, t.slot, t.op, watermark, out);
+    ops_[t.op]->on_timer(TimerFiring{t.time, t.slot, t.key_hash, t.tag}, ctx);
+  });
+  if (--depth_ == 0) scratch_.clear();
+  return fired;
+}
+
+std::optional<boost::json::object> StageInstance::query(KeyHash key) const {
+  auto slot = slots_.find(key);
+  if (!slot) return std::nullopt;
+  boost::json::object out;
+  for (const auto& op : ops_) op->on_query(*slot, out);
+  return out;
+}
+
+void StageInstance::snapshot(StateWriter& out) const {
+  slots_.snapshot(out);
+  timers_.snapshot(out);
+  out.put<uint32_t>(static_cast<uint32_t>(ops_.size()));
+  for (const auto& op : ops_) {
+    StateWriter op_out;
+    op->snapshot(op_out);
+    out.put_string(op_out.bytes());
+  }
+}
+
+Status StageInstance::restore(StateReader& in) {
+  if (Status s = slots_.restore(in); !s) return s;
+  if (Status s = timers_.restore(in); !s) return s;
+  const auto n = in.get<uint32_t>();
+  if (!in.ok() || n != ops_.size()) {
+    return {Errc::kCorrupt, "stage '" + spec_.name + "': snapshot holds " + std::to_string(n) +
+                                " operators, the topology has " + std::to_string(ops_.size())};
+  }
+  for (size_t i = 0; i < ops_.size(); ++i) {
+    const std::string bytes = in.get_string();
+    if (!in.ok()) return {Errc::kCorrupt, "stage '" + spec_.name + "': snapshot is truncated"};
+    StateReader op_in(bytes);
+    if (Status s = ops_[i]->restore(op_in, static_cast<uint32_t>(slots_.size())); !s) {
+      return {s.code(), "operator '" + spec_.operators[i].name + "': " + s.message()};
+    }
+  }
+  return {};
+}
+
+}  // namespace eddy

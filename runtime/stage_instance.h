@@ -1,0 +1,80 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "runtime/batch_builder.h"
+#include "runtime/key_slots.h"
+#include "runtime/operator.h"
+#include "runtime/timer_service.h"
+#include "runtime/topology.h"
+
+namespace eddy {
+
+// Where a stage instance sends what leaves it. Implemented by the worker that owns the instance.
+class StageOutput {
+ public:
+  virtual ~StageOutput() = default;
+  // An event that passed every operator of the stage.
+  virtual void output(StageId stage, const EventRef& event) = 0;
+  virtual void side_output(StageId stage, std::string_view name, const EventRef& event) = 0;
+  virtual void rejected(StageId stage, std::string_view reason, const EventRef& event) = 0;
+};
+
+// One stage of a topology for one key group: its keys, its fused operators and their timers.
+// Owned and called by exactly one worker thread.
+class StageInstance {
+ public:
+  static Result<std::unique_ptr<StageInstance>> create(const TopologySpec& spec, StageId stage,
+                                                       KeyGroup group, EventTime allowed_lateness);
+
+  StageId stage() const { return stage_; }
+  KeyGroup key_group() const { return group_; }
+  const KeySlots& slots() const { return slots_; }
+  size_t timer_count() const { return timers_.size(); }
+
+  // Runs an event through the stage's operators, in order. `watermark` is the stage's current
+  // watermark on this worker.
+  void on_event(const EventRef& event, EventTime watermark, StageOutput& out);
+  // Fires the timers due at the new watermark. Returns how many fired.
+  size_t on_watermark(EventTime watermark, StageOutput& out);
+
+  // The answer of every operator about one key, merged into one object; nullopt for an unknown key.
+  std::optional<boost::json::object> query(KeyHash key) const;
+  // Runs `fn` on every key of the instance (for scatter-gather queries over all keys).
+  template <typename Fn>
+  void for_each_key(Fn&& fn) const {
+    for (uint32_t s = 0; s < slots_.size(); ++s) fn(s, slots_.key(s));
+  }
+  const Operator& op(size_t i) const { return *ops_[i]; }
+  std::optional<size_t> find_operator(std::string_view name) const;
+
+  void snapshot(StateWriter& out) const;
+  Status restore(StateReader& in);
+
+ private:
+  class Ctx;
+
+  StageInstance(const StageSpec& spec, StageId stage, KeyGroup group, EventTime allowed_lateness,
+                std::vector<std::unique_ptr<Operator>> ops);
+
+  // Hands an event to operators [first, end) and then to the output.
+  void run_chain(size_t first, const EventRef& event, uint32_t slot, EventTime watermark,
+                 StageOutput& out);
+  uint32_t slot_for(const EventRef& event);
+
+  const StageSpec& spec_;
+  StageId stage_;
+  KeyGroup group_;
+  EventTime allowed_lateness_;
+  std::vector<std::unique_ptr<Operator>> ops_;
+  KeySlots slots_;
+  TimerService timers_;
+  // Events operators emit while one input event is handled; cleared when it is done.
+  BatchBuilder scratch_;
+  int depth_ = 0;
+};
+
+}  // namespace eddy

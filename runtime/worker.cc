@@ -1,0 +1,340 @@
+#include "runtime/worker.h"
+
+#include <algorithm>
+
+#include "runtime/key_hash.h"
+
+namespace eddy {
+
+namespace {
+constexpr size_t kPopMessages = 64;
+// How long a worker whose output is held back by a full inbox waits before trying again.
+constexpr int64_t kBlockedRetryMicros = 500;
+}  // namespace
+
+Worker::Worker(WorkerId id, Fabric& fabric)
+    : id_(id), fabric_(fabric), stage_count_(static_cast<uint32_t>(fabric.spec->stage_count())) {}
+
+Worker::~Worker() { join(); }
+
+Status Worker::init() {
+  const uint32_t groups = fabric_.settings.key_groups;
+  for (uint32_t g = 0; g < groups; ++g) {
+    if (worker_of(KeyGroup(g), fabric_.workers) == id_) owned_.push_back(KeyGroup(g));
+  }
+  instances_.resize(stage_count_);
+  const EventTime lateness(fabric_.settings.allowed_lateness_ms);
+  for (uint32_t s = 0; s < stage_count_; ++s) {
+    instances_[s].resize(groups);
+    for (KeyGroup g : owned_) {
+      auto made = StageInstance::create(*fabric_.spec, StageId(s), g, lateness);
+      if (!made) return made.status();
+      instances_[s][g.value()] = std::move(made).value();
+    }
+  }
+  watermark_.assign(stage_count_, kMinEventTime);
+  sender_watermark_.assign(stage_count_, std::vector<EventTime>(fabric_.workers, kMinEventTime));
+  barrier_arrivals_.resize(stage_count_);
+  end_arrivals_.assign(stage_count_, 0);
+  outboxes_.resize(stage_count_);
+  for (uint32_t s = 1; s < stage_count_; ++s) outboxes_[s] = std::vector<Outbox>(fabric_.workers);
+  sink_buffers_.resize(stage_count_);
+  for (uint32_t s = 0; s < stage_count_; ++s) {
+    sink_buffers_[s] = std::vector<BatchBuilder>(fabric_.stage_sinks[s].size());
+  }
+  return {};
+}
+
+void Worker::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::run() {
+  while (true) {
+    bool progressed = false;
+    bool blocked = false;
+    // Later stages first: they are what frees room for the output of earlier ones.
+    for (uint32_t s = stage_count_; s-- > 0;) {
+      if (!is_last(StageId(s)) && !flush_outboxes(StageId(s + 1))) {
+        blocked = true;
+        continue;
+      }
+      progressed |= drain(StageId(s));
+    }
+    if (ended_ && !blocked && all_queues_empty()) break;
+    if (!progressed) inbox().wait(blocked ? kBlockedRetryMicros : -1);
+  }
+  flush_sinks();
+}
+
+bool Worker::all_queues_empty() {
+  for (uint32_t s = 0; s < stage_count_; ++s) {
+    if (drain(StageId(s))) return false;
+  }
+  return true;
+}
+
+bool Worker::drain(StageId stage) {
+  Message batch[kPopMessages];
+  const size_t n = inbox().pop(stage, batch, kPopMessages);
+  if (n == 0) return false;
+  for (size_t i = 0; i < n; ++i) handle(stage, batch[i]);
+  if (!is_last(stage)) flush_outboxes(StageId(stage.value() + 1));
+  flush_sinks();
+  return true;
+}
+
+void Worker::handle(StageId stage, Message& m) {
+  switch (m.kind) {
+    case MessageKind::kEvents:
+      handle_events(stage, m.batch);
+      if (m.sender == kFromSource) {
+        ++source_batches_seen_;
+        release_deferred();
+      }
+      break;
+    case MessageKind::kWatermark: handle_watermark(stage, m.sender, m.watermark); break;
+    case MessageKind::kBarrier:
+    case MessageKind::kEnd:
+      if (m.sender == kFromSource && m.source_batches_before > source_batches_seen_) {
+        deferred_.push_back(std::move(m));
+      } else if (m.kind == MessageKind::kBarrier) {
+        handle_barrier(stage, m.sender, m.barrier);
+      } else {
+        handle_end(stage, m.sender);
+      }
+      break;
+    case MessageKind::kTask: m.task(*this); break;
+  }
+}
+
+void Worker::release_deferred() {
+  while (!deferred_.empty() && deferred_.front().source_batches_before <= source_batches_seen_) {
+    Message m = std::move(deferred_.front());
+    deferred_.pop_front();
+    if (m.kind == MessageKind::kBarrier) {
+      handle_barrier(StageId(0), m.sender, m.barrier);
+    } else {
+      handle_end(StageId(0), m.sender);
+    }
+  }
+}
+
+void Worker::handle_events(StageId stage, const EventBatch& batch) {
+  auto& instances = instances_[stage.value()];
+  const EventTime wm = watermark_[stage.value()];
+  const uint32_t groups = fabric_.settings.key_groups;
+  for (const Event& e : batch.events) {
+    EventRef ref(e, *batch.payload);
+    StageInstance* inst = instances[key_group_of(e.key_hash, groups).value()].get();
+    if (inst == nullptr) {
+      // Routing and ownership are computed by the same functions, so this is a bug; the event is
+      // kept visible rather than lost.
+      side_output(stage, kUnroutableOutput, ref);
+      continue;
+    }
+    inst->on_event(ref, wm, *this);
+  }
+  counters_.events_processed += batch.size();
+}
+
+void Worker::handle_watermark(StageId stage, uint32_t sender, EventTime wm) {
+  const uint32_t s = stage.value();
+  EventTime next;
+  if (sender == kFromSource) {
+    next = std::max(watermark_[s], wm);
+  } else {
+    // An exchange's watermark is the slowest of its senders'.
+    EventTime& from = sender_watermark_[s][sender];
+    from = std::max(from, wm);
+    next = *std::min_element(sender_watermark_[s].begin(), sender_watermark_[s].end());
+  }
+  if (next > watermark_[s]) advance(stage, next);
+}
+
+void Worker::advance(StageId stage, EventTime wm) {
+  const uint32_t s = stage.value();
+  watermark_[s] = wm;
+  for (KeyGroup g : owned_) {
+    counters_.timers_fired += instances_[s][g.value()]->on_watermark(wm, *this);
+  }
+  if (!is_last(stage)) {
+    Message m;
+    m.kind = MessageKind::kWatermark;
+    m.watermark = wm;
+    broadcast_next(stage, m);
+  }
+}
+
+void Worker::handle_barrier(StageId stage, uint32_t sender, uint64_t id) {
+  if (sender != kFromSource) {
+    // Aligned on arrival count: the barrier passes once every sender's copy has come in, and each
+    // sender's copy follows all it sent before, so everything before the barrier has been handled.
+    auto& arrivals = barrier_arrivals_[stage.value()];
+    if (++arrivals[id] < fabric_.workers) return;
+    arrivals.erase(id);
+  }
+  pass_barrier(stage, id);
+}
+
+void Worker::pass_barrier(StageId stage, uint64_t id) {
+  if (is_last(stage)) {
+    flush_sinks();
+    fabric_.barriers->arrive(id);
+    return;
+  }
+  Message m;
+  m.kind = MessageKind::kBarrier;
+  m.barrier = id;
+  broadcast_next(stage, m);
+}
+
+void Worker::handle_end(StageId stage, uint32_t sender) {
+  if (sender != kFromSource && ++end_arrivals_[stage.value()] < fabric_.workers) return;
+  pass_end(stage);
+}
+
+void Worker::pass_end(StageId stage) {
+  if (is_last(stage)) {
+    ended_ = true;
+    return;
+  }
+  Message m;
+  m.kind = MessageKind::kEnd;
+  broadcast_next(stage, m);
+}
+
+void Worker::broadcast_next(StageId stage, const Message& prototype) {
+  auto& outboxes = outboxes_[stage.value() + 1];
+  for (Outbox& box : outboxes) {
+    if (!box.building.empty()) {
+      Message batch;
+      batch.sender = id_.value();
+      batch.batch = box.building.finish();
+      box.pending.push_back(std::move(batch));
+    }
+    Message m;
+    m.kind = prototype.kind;
+    m.sender = id_.value();
+    m.watermark = prototype.watermark;
+    m.barrier = prototype.barrier;
+    box.pending.push_back(std::move(m));
+  }
+  flush_outboxes(StageId(stage.value() + 1));
+}
+
+bool Worker::flush_outboxes(StageId to_stage) {
+  bool all_sent = true;
+  auto& outboxes = outboxes_[to_stage.value()];
+  for (uint32_t target = 0; target < outboxes.size(); ++target) {
+    Outbox& box = outboxes[target];
+    if (!box.building.empty()) {
+      Message batch;
+      batch.sender = id_.value();
+      batch.batch = box.building.finish();
+      box.pending.push_back(std::move(batch));
+    }
+    Inbox& inbox = *fabric_.inboxes[target];
+    while (!box.pending.empty()) {
+      Message& m = box.pending.front();
+      if (m.kind == MessageKind::kEvents &&
+          !inbox.try_reserve(to_stage, static_cast<int64_t>(m.batch.size()))) {
+        all_sent = false;
+        break;
+      }
+      inbox.push(to_stage, std::move(m));
+      box.pending.pop_front();
+    }
+  }
+  return all_sent;
+}
+
+void Worker::flush_sinks() {
+  for (uint32_t s = 0; s < stage_count_; ++s) {
+    for (size_t i = 0; i < sink_buffers_[s].size(); ++i) {
+      BatchBuilder& b = sink_buffers_[s][i];
+      if (b.empty()) continue;
+      counters_.events_to_sinks += b.size();
+      fabric_.stage_sinks[s][i]->write(b.finish());
+    }
+  }
+  for (auto& [name, b] : side_buffers_) {
+    if (b.empty()) continue;
+    fabric_.side_sinks.find(name)->second->write(b.finish());
+  }
+}
+
+void Worker::output(StageId stage, const EventRef& event) {
+  const uint32_t s = stage.value();
+  const auto& sinks = fabric_.spec->stages()[s].sinks;
+  for (size_t i = 0; i < sinks.size(); ++i) {
+    const auto& types = sinks[i].types;
+    if (!types.empty() && std::find(types.begin(), types.end(), event.type()) == types.end()) {
+      continue;
+    }
+    BatchBuilder& b = sink_buffers_[s][i];
+    b.add(event);
+    if (b.size() >= fabric_.settings.exchange_batch_events) {
+      counters_.events_to_sinks += b.size();
+      fabric_.stage_sinks[s][i]->write(b.finish());
+    }
+  }
+  if (is_last(stage)) return;
+
+  const StageSpec& next = fabric_.spec->stages()[s + 1];
+  const std::string_view key = next.key_by(event);
+  if (key.empty()) {
+    side_output(stage, kUnroutableOutput, event);
+    return;
+  }
+  const KeyHash hash = hash_key(key);
+  const WorkerId target = worker_of(key_group_of(hash, fabric_.settings.key_groups), fabric_.workers);
+  Outbox& box = outboxes_[s + 1][target.value()];
+  box.building.add_rekeyed(event, key, hash);
+  if (box.building.size() >= fabric_.settings.exchange_batch_events) {
+    Message m;
+    m.sender = id_.value();
+    m.batch = box.building.finish();
+    box.pending.push_back(std::move(m));
+  }
+}
+
+void Worker::side_output(StageId /*stage*/, std::string_view name, const EventRef& event) {
+  auto counted = counters_.side_outputs.find(name);
+  if (counted == counters_.side_outputs.end()) {
+    counted = counters_.side_outputs.emplace(std::string(name), 0).first;
+  }
+  ++counted->second;
+  if (fabric_.side_sinks.find(name) == fabric_.side_sinks.end()) return;
+  auto buffer = side_buffers_.find(name);
+  if (buffer == side_buffers_.end()) buffer = side_buffers_.emplace(std::string(name), BatchBuilder()).first;
+  buffer->second.add(event);
+}
+
+void Worker::rejected(StageId stage, std::string_view reason, const EventRef& event) {
+  auto counted = counters_.rejected.find(reason);
+  if (counted == counters_.rejected.end()) {
+    counted = counters_.rejected.emplace(std::string(reason), 0).first;
+  }
+  ++counted->second;
+  side_output(stage, kRejectedOutput, event);
+}
+
+WorkerMetrics Worker::metrics() const {
+  WorkerMetrics m = counters_;
+  m.watermarks = watermark_;
+  for (uint32_t s = 0; s < stage_count_; ++s) {
+    m.inbox_events.push_back(fabric_.inboxes[id_.value()]->queued_events(StageId(s)));
+    for (KeyGroup g : owned_) {
+      m.keys += instances_[s][g.value()]->slots().size();
+      m.timers += instances_[s][g.value()]->timer_count();
+    }
+  }
+  return m;
+}
+
+}  // namespace eddy

@@ -1,0 +1,120 @@
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "runtime/barrier_tracker.h"
+#include "runtime/inbox.h"
+#include "runtime/settings.h"
+#include "runtime/sink.h"
+#include "runtime/stage_instance.h"
+#include "runtime/topology.h"
+
+namespace eddy {
+
+// What all workers of an engine share. Immutable while the workers run, except for the inboxes and
+// the barrier tracker, which are thread-safe.
+struct Fabric {
+  const TopologySpec* spec = nullptr;
+  RuntimeSettings settings;
+  uint32_t workers = 1;
+  std::vector<std::unique_ptr<Inbox>> inboxes;
+  // The sinks bound to each stage's sink specs, in the same order as StageSpec::sinks.
+  std::vector<std::vector<Sink*>> stage_sinks;
+  std::map<std::string, Sink*, std::less<>> side_sinks;
+  BarrierTracker* barriers = nullptr;
+};
+
+// Counters of one worker, read through a task on the worker itself.
+struct WorkerMetrics {
+  uint64_t events_processed = 0;
+  uint64_t events_to_sinks = 0;
+  uint64_t timers_fired = 0;
+  std::map<std::string, uint64_t, std::less<>> side_outputs;  // by side output name
+  std::map<std::string, uint64_t, std::less<>> rejected;      // by reason
+  std::vector<EventTime> watermarks;                          // by stage
+  std::vector<int64_t> inbox_events;                          // by stage
+  size_t keys = 0;
+  size_t timers = 0;
+};
+
+// One thread that owns the key groups g with g mod W = w of every stage, and everything in them.
+// It reacts only to messages in its inbox: event batches, watermarks, barriers, tasks and ends.
+class Worker final : private StageOutput {
+ public:
+  Worker(WorkerId id, Fabric& fabric);
+  ~Worker() override;
+
+  Status init();
+  void start();
+  void join();
+
+  WorkerId id() const { return id_; }
+  Inbox& inbox() { return *fabric_.inboxes[id_.value()]; }
+
+  // For tasks running on this worker: its stage instances and counters.
+  StageInstance* instance(StageId stage, KeyGroup group) {
+    return instances_[stage.value()][group.value()].get();
+  }
+  const std::vector<KeyGroup>& owned_groups() const { return owned_; }
+  EventTime watermark(StageId stage) const { return watermark_[stage.value()]; }
+  WorkerMetrics metrics() const;
+
+ private:
+  // What this worker has for one destination worker of the next stage.
+  struct Outbox {
+    BatchBuilder building;
+    std::deque<Message> pending;  // in send order; batches wait here while the target is full
+  };
+
+  void run();
+  // Handles up to one pop of a stage's queue; false when it was empty.
+  bool drain(StageId stage);
+  void handle(StageId stage, Message& m);
+  void handle_events(StageId stage, const EventBatch& batch);
+  void handle_watermark(StageId stage, uint32_t sender, EventTime wm);
+  void handle_barrier(StageId stage, uint32_t sender, uint64_t id);
+  void handle_end(StageId stage, uint32_t sender);
+  void release_deferred();
+  void advance(StageId stage, EventTime wm);
+  void pass_barrier(StageId stage, uint64_t id);
+  void pass_end(StageId stage);
+  // Appends a control message for every worker of the next stage, after the events before it.
+  void broadcast_next(StageId stage, const Message& prototype);
+  // Sends what waits for the next stage of `stage`; false while a target stays full.
+  bool flush_outboxes(StageId from_stage);
+  void flush_sinks();
+  bool is_last(StageId stage) const { return stage.value() + 1 == stage_count_; }
+  bool all_queues_empty();
+
+  // StageOutput
+  void output(StageId stage, const EventRef& event) override;
+  void side_output(StageId stage, std::string_view name, const EventRef& event) override;
+  void rejected(StageId stage, std::string_view reason, const EventRef& event) override;
+
+  WorkerId id_;
+  Fabric& fabric_;
+  uint32_t stage_count_;
+  std::thread thread_;
+  std::vector<KeyGroup> owned_;
+  // [stage][key group]; null for groups other workers own.
+  std::vector<std::vector<std::unique_ptr<StageInstance>>> instances_;
+  std::vector<EventTime> watermark_;                    // [stage]
+  std::vector<std::vector<EventTime>> sender_watermark_;  // [stage][sender], stages > 0
+  std::vector<std::map<uint64_t, uint32_t>> barrier_arrivals_;  // [stage][barrier id]
+  std::vector<uint32_t> end_arrivals_;                  // [stage]
+  // [stage][target worker]: the output of stage-1 on its way into `stage`.
+  std::vector<std::vector<Outbox>> outboxes_;
+  std::vector<std::vector<BatchBuilder>> sink_buffers_;  // [stage][sink]
+  std::map<std::string, BatchBuilder, std::less<>> side_buffers_;
+  uint64_t source_batches_seen_ = 0;
+  std::deque<Message> deferred_;  // source markers waiting for the batches sent before them
+  bool ended_ = false;
+  WorkerMetrics counters_;
+};
+
+}  // namespace eddy
