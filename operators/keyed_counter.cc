@@ -10,7 +10,8 @@ namespace eddy {
 Result<std::unique_ptr<Operator>> KeyedCounter::create(const OperatorArgs& args) {
   auto op = std::make_unique<KeyedCounter>();
   if (const auto* types = args.config.if_contains("types")) {
-    if (!types->is_array()) return {Errc::kInvalidArgument, "'types' must be a list of event names"};
+    if (!types->is_array())
+      return {Errc::kInvalidArgument, "'types' must be a list of event names"};
     for (const auto& t : types->as_array()) {
       if (!t.is_string()) return {Errc::kInvalidArgument, "'types' must be a list of event names"};
       const EventType id = args.types.find(t.as_string());

@@ -54,11 +54,14 @@ Status Engine::init() {
   return {};
 }
 
-Engine::~Engine() { (void)stop(); }
+Engine::~Engine() {
+  (void)stop();
+}
 
 Status Engine::start() {
   if (started_.exchange(true)) return {Errc::kAlreadyExists, "the engine is already started"};
-  for (auto& w : workers_) w->start();
+  for (auto& w : workers_)
+    w->start();
   if (options_.run_ticker) {
     ticker_ = std::thread([this] {
       std::unique_lock lock(ticker_mu_);
@@ -82,7 +85,8 @@ Status Engine::stop() {
   // After close() no submit or task is in flight, so the end markers follow everything accepted.
   gate_.close();
   source_->broadcast_marker(MessageKind::kEnd, 0);
-  for (auto& w : workers_) w->join();
+  for (auto& w : workers_)
+    w->join();
   return {};
 }
 
@@ -98,7 +102,8 @@ Status Engine::sync(std::chrono::milliseconds timeout) {
 }
 
 bool Engine::enter_task() {
-  if (pending_tasks_.fetch_add(1, std::memory_order_acq_rel) >= fabric_.settings.max_pending_tasks) {
+  if (pending_tasks_.fetch_add(1, std::memory_order_acq_rel) >=
+      fabric_.settings.max_pending_tasks) {
     leave_task();
     return false;
   }
@@ -175,9 +180,8 @@ Result<boost::json::object> Engine::query_key_sync(StageId stage, std::string_vi
                                                    std::chrono::milliseconds timeout) {
   auto promise = std::make_shared<std::promise<Result<boost::json::object>>>();
   auto future = promise->get_future();
-  Status s = query_key(stage, key, [promise](Result<boost::json::object> r) {
-    promise->set_value(std::move(r));
-  });
+  Status s = query_key(
+      stage, key, [promise](Result<boost::json::object> r) { promise->set_value(std::move(r)); });
   if (!s) return s;
   if (future.wait_for(timeout) != std::future_status::ready) {
     return {Errc::kBusy, "the query was not answered in time"};

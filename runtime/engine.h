@@ -74,8 +74,9 @@ class Engine {
   Status query_key(StageId stage, std::string_view key,
                    std::function<void(Result<boost::json::object>)> done);
   // Blocking form of query_key, for tools and tests.
-  Result<boost::json::object> query_key_sync(StageId stage, std::string_view key,
-                                             std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  Result<boost::json::object> query_key_sync(
+      StageId stage, std::string_view key,
+      std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
   // Gathers counters from every worker (through their inboxes, so without locks on their state).
   Result<EngineMetrics> metrics(std::chrono::milliseconds timeout = std::chrono::seconds(10));

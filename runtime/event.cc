@@ -39,11 +39,16 @@ std::optional<double> PropValue::as_number() const {
 bool PropValue::operator==(const PropValue& other) const {
   if (kind_ != other.kind_) return false;
   switch (kind_) {
-    case PropKind::kNull: return true;
-    case PropKind::kBool: return b_ == other.b_;
-    case PropKind::kInt: return i_ == other.i_;
-    case PropKind::kDouble: return d_ == other.d_;
-    case PropKind::kString: return s_ == other.s_;
+    case PropKind::kNull:
+      return true;
+    case PropKind::kBool:
+      return b_ == other.b_;
+    case PropKind::kInt:
+      return i_ == other.i_;
+    case PropKind::kDouble:
+      return d_ == other.d_;
+    case PropKind::kString:
+      return s_ == other.s_;
   }
   return false;
 }
@@ -55,11 +60,16 @@ std::string_view EventRef::prop_name(size_t i) const {
 PropValue EventRef::prop_value(size_t i) const {
   const Property& p = payload_->props[event_.first_prop + i];
   switch (p.kind) {
-    case PropKind::kNull: return {};
-    case PropKind::kBool: return PropValue::of_bool(p.b);
-    case PropKind::kInt: return PropValue::of_int(p.i);
-    case PropKind::kDouble: return PropValue::of_double(p.d);
-    case PropKind::kString: return PropValue::of_string(payload_->str(p.s));
+    case PropKind::kNull:
+      return {};
+    case PropKind::kBool:
+      return PropValue::of_bool(p.b);
+    case PropKind::kInt:
+      return PropValue::of_int(p.i);
+    case PropKind::kDouble:
+      return PropValue::of_double(p.d);
+    case PropKind::kString:
+      return PropValue::of_string(payload_->str(p.s));
   }
   return {};
 }

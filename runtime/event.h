@@ -72,7 +72,7 @@ struct Event {
   KeyHash key_hash;
   EventTime time;
   LogOffset offset;
-  double amount = 0;    // revenue of an order, price of a product
+  double amount = 0;     // revenue of an order, price of a product
   int64_t quantity = 0;  // items added or removed
   EventType type;
   uint16_t prop_count = 0;

@@ -14,7 +14,8 @@ flatbuffers::Offset<wire::Property> encode_property(flatbuffers::FlatBufferBuild
   flatbuffers::Offset<void> value;
   wire::Value kind = wire::Value::NONE;
   switch (v.kind()) {
-    case PropKind::kNull: break;
+    case PropKind::kNull:
+      break;
     case PropKind::kBool:
       kind = wire::Value::BoolValue;
       value = wire::CreateBoolValue(fbb, v.as_bool()).Union();
@@ -39,14 +40,18 @@ flatbuffers::Offset<wire::Property> encode_property(flatbuffers::FlatBufferBuild
 
 PropValue decode_value(const wire::Property& p) {
   switch (p.value_type()) {
-    case wire::Value::BoolValue: return PropValue::of_bool(p.value_as_BoolValue()->value());
-    case wire::Value::IntValue: return PropValue::of_int(p.value_as_IntValue()->value());
-    case wire::Value::DoubleValue: return PropValue::of_double(p.value_as_DoubleValue()->value());
+    case wire::Value::BoolValue:
+      return PropValue::of_bool(p.value_as_BoolValue()->value());
+    case wire::Value::IntValue:
+      return PropValue::of_int(p.value_as_IntValue()->value());
+    case wire::Value::DoubleValue:
+      return PropValue::of_double(p.value_as_DoubleValue()->value());
     case wire::Value::StringValue: {
       const auto* s = p.value_as_StringValue()->value();
       return s == nullptr ? PropValue::of_string({}) : PropValue::of_string(s->string_view());
     }
-    default: return {};
+    default:
+      return {};
   }
 }
 
@@ -88,8 +93,8 @@ Status decode_events(std::span<const uint8_t> bytes, const EventTypeRegistry& ty
     props.clear();
     if (e->properties() != nullptr) {
       if (e->properties()->size() > kMaxEventProperties) {
-        return {Errc::kCorrupt, "an event has more than " + std::to_string(kMaxEventProperties) +
-                                    " properties"};
+        return {Errc::kCorrupt,
+                "an event has more than " + std::to_string(kMaxEventProperties) + " properties"};
       }
       for (const wire::Property* p : *e->properties()) {
         props.push_back({p->name()->string_view(), decode_value(*p)});

@@ -2,14 +2,16 @@
 
 namespace eddy {
 
-EventTypeRegistry::EventTypeRegistry() { names_.emplace_back(); }
+EventTypeRegistry::EventTypeRegistry() {
+  names_.emplace_back();
+}
 
 Result<EventType> EventTypeRegistry::add(std::string_view name) {
   if (name.empty()) return {Errc::kInvalidArgument, "an event type needs a name"};
   if (auto it = ids_.find(name); it != ids_.end()) return it->second;
   if (names_.size() >= kMaxTypes) {
-    return {Errc::kInvalidArgument, "too many event types (at most " +
-                                        std::to_string(kMaxTypes - 1) + ")"};
+    return {Errc::kInvalidArgument,
+            "too many event types (at most " + std::to_string(kMaxTypes - 1) + ")"};
   }
   EventType id(static_cast<uint16_t>(names_.size()));
   names_.emplace_back(name);
@@ -18,7 +20,8 @@ Result<EventType> EventTypeRegistry::add(std::string_view name) {
 }
 
 void EventTypeRegistry::add_all(std::initializer_list<std::string_view> names) {
-  for (std::string_view n : names) (void)add(n);
+  for (std::string_view n : names)
+    (void)add(n);
 }
 
 EventType EventTypeRegistry::find(std::string_view name) const {

@@ -29,9 +29,7 @@ class EventTypeRegistry {
   EventType find(std::string_view name) const;
   // The empty string for an id that was never handed out.
   std::string_view name(EventType type) const;
-  bool contains(EventType type) const {
-    return type.value() != 0 && type.value() < names_.size();
-  }
+  bool contains(EventType type) const { return type.value() != 0 && type.value() < names_.size(); }
   size_t size() const { return names_.size() - 1; }
 
  private:

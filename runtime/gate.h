@@ -23,7 +23,8 @@ class Gate {
   // After close() returns, no caller is inside and every later enter() fails.
   void close() {
     closed_.store(true, std::memory_order_release);
-    while (inside_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+    while (inside_.load(std::memory_order_acquire) != 0)
+      std::this_thread::yield();
   }
   bool is_closed() const { return closed_.load(std::memory_order_acquire); }
 

@@ -4,7 +4,8 @@ namespace eddy {
 
 Inbox::Inbox(size_t stages, int64_t capacity_events) : capacity_(capacity_events) {
   stages_.reserve(stages);
-  for (size_t i = 0; i < stages; ++i) stages_.push_back(std::make_unique<StageQueue>());
+  for (size_t i = 0; i < stages; ++i)
+    stages_.push_back(std::make_unique<StageQueue>());
 }
 
 bool Inbox::try_reserve(StageId stage, int64_t events) {

@@ -1,8 +1,8 @@
 #pragma once
 
-#include <atomic>
 #include <concurrentqueue/concurrentqueue.h>
 #include <concurrentqueue/lightweightsemaphore.h>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <vector>

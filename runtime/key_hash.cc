@@ -5,6 +5,8 @@
 
 namespace eddy {
 
-KeyHash hash_key(std::string_view key) { return KeyHash(XXH3_64bits(key.data(), key.size())); }
+KeyHash hash_key(std::string_view key) {
+  return KeyHash(XXH3_64bits(key.data(), key.size()));
+}
 
 }  // namespace eddy

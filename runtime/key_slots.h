@@ -1,9 +1,9 @@
 #pragma once
 
+#include <tsl/robin_map.h>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <tsl/robin_map.h>
 #include <vector>
 
 #include "runtime/ids.h"

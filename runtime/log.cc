@@ -10,10 +10,14 @@ namespace eddy {
 namespace {
 const char* level_name(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarn: return "warn";
-    case LogLevel::kError: return "error";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
   }
   return "info";
 }
@@ -25,7 +29,8 @@ void log_line(LogLevel level, std::string_view message, boost::json::object fiel
   line["ts_ms"] = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
   line["level"] = level_name(level);
   line["msg"] = message;
-  for (auto& [k, v] : fields) line[k] = std::move(v);
+  for (auto& [k, v] : fields)
+    line[k] = std::move(v);
   std::string text = boost::json::serialize(line);
   text.push_back('\n');
   std::fwrite(text.data(), 1, text.size(), stderr);

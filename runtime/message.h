@@ -29,8 +29,9 @@ struct Message {
   EventTime watermark;
   uint64_t barrier = 0;
   // On barriers and ends from the source: how many source batches the source had sent to this
-  // worker before it. Queues are FIFO per producer only, so a marker sent by one thread can overtake
-  // batches sent earlier by another; the worker holds the marker back until it has seen them all.
+  // worker before it. Queues are FIFO per producer only, so a marker sent by one thread can
+  // overtake batches sent earlier by another; the worker holds the marker back until it has seen
+  // them all.
   uint64_t source_batches_before = 0;
   std::function<void(Worker&)> task;
 };

@@ -17,8 +17,8 @@ namespace eddy {
 //   come from the one worker thread that owns the key group, never concurrently. An operator takes
 //   no lock and starts no thread.
 // - Keyed state is addressed by slot: the stage keeps one slot per key and every operator of the
-//   stage indexes its own per-key state with the same slot (ctx.slot()), so that a fused stage looks
-//   each key up once per event, not once per operator.
+//   stage indexes its own per-key state with the same slot (ctx.slot()), so that a fused stage
+//   looks each key up once per event, not once per operator.
 // - Calls for one key arrive in the order the input produced them. Across keys there is no order.
 // - Views inside an EventRef are valid only during the call; copy what you keep.
 // - snapshot() must write everything restore() needs to continue as if never interrupted:

@@ -16,6 +16,9 @@ enum class TimeMode : uint8_t {
   // Only event time moves it: for replay and backfill, where the wall clock says nothing about the
   // data.
   kReplay,
+  // Only Source::advance_watermark moves it: for tests and tools that say where time stands, so
+  // that results do not depend on how the input happened to be batched.
+  kManual,
 };
 
 // Every limit and knob of the runtime, with its default. The eddy binary exposes each one.

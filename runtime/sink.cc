@@ -6,15 +6,19 @@ namespace eddy {
 
 std::string render_prop_value(const PropValue& v) {
   switch (v.kind()) {
-    case PropKind::kNull: return "null";
-    case PropKind::kBool: return v.as_bool() ? "true" : "false";
-    case PropKind::kInt: return std::to_string(v.as_int());
+    case PropKind::kNull:
+      return "null";
+    case PropKind::kBool:
+      return v.as_bool() ? "true" : "false";
+    case PropKind::kInt:
+      return std::to_string(v.as_int());
     case PropKind::kDouble: {
       char buf[32];
       std::snprintf(buf, sizeof buf, "%.17g", v.as_double());
       return buf;
     }
-    case PropKind::kString: return std::string(v.as_string());
+    case PropKind::kString:
+      return std::string(v.as_string());
   }
   return {};
 }
@@ -24,7 +28,7 @@ void CollectingSink::write(const EventBatch& batch) {
   added.reserve(batch.size());
   for (const Event& e : batch.events) {
     EventRef ref(e, *batch.payload);
-    Record r{std::string(ref.key()), ref.type(), ref.time(), ref.amount(), ref.quantity(),
+    Record r{std::string(ref.key()),  ref.type(), ref.time(), ref.amount(), ref.quantity(),
              std::string(ref.item()), {}};
     for (size_t i = 0; i < ref.prop_count(); ++i) {
       r.props.emplace_back(std::string(ref.prop_name(i)), render_prop_value(ref.prop_value(i)));

@@ -8,9 +8,12 @@ namespace eddy {
 
 const char* reject_reason_code(RejectReason r) {
   switch (r) {
-    case RejectReason::kMissingKey: return "missing_key";
-    case RejectReason::kUnknownEventType: return "unknown_event_type";
-    case RejectReason::kTooManyProperties: return "too_many_properties";
+    case RejectReason::kMissingKey:
+      return "missing_key";
+    case RejectReason::kUnknownEventType:
+      return "unknown_event_type";
+    case RejectReason::kTooManyProperties:
+      return "too_many_properties";
   }
   return "unknown";
 }
@@ -24,7 +27,8 @@ Source::Source(const TopologySpec& spec, const RuntimeSettings& settings, uint32
       clock_(clock),
       gate_(gate),
       sent_batches_(new std::atomic<uint64_t>[workers]) {
-  for (uint32_t w = 0; w < workers; ++w) sent_batches_[w].store(0);
+  for (uint32_t w = 0; w < workers; ++w)
+    sent_batches_[w].store(0);
   last_input_wall_.store(clock.now().value());
 }
 
@@ -52,8 +56,8 @@ SubmitResult Source::submit(EventBatch batch) {
     if (auto bad = check(EventRef(e, *batch.payload))) {
       std::string message = std::string(reject_reason_code(*bad));
       if (*bad == RejectReason::kUnknownEventType) {
-        message = "event type " + std::to_string(e.type.value()) + " is not accepted by topology '" +
-                  spec_.name() + "'";
+        message = "event type " + std::to_string(e.type.value()) +
+                  " is not accepted by topology '" + spec_.name() + "'";
       }
       result.rejected.push_back({i, *bad, std::move(message)});
       continue;
@@ -67,7 +71,8 @@ SubmitResult Source::submit(EventBatch batch) {
     if (parts[w].empty()) continue;
     if (!inboxes_[w]->try_reserve(StageId(0), static_cast<int64_t>(parts[w].size()))) {
       for (uint32_t u = 0; u < w; ++u) {
-        if (!parts[u].empty()) inboxes_[u]->release(StageId(0), static_cast<int64_t>(parts[u].size()));
+        if (!parts[u].empty())
+          inboxes_[u]->release(StageId(0), static_cast<int64_t>(parts[u].size()));
       }
       busy_.fetch_add(1, std::memory_order_relaxed);
       result.status = Status(Errc::kBusy, "worker inboxes are full");
@@ -92,8 +97,8 @@ SubmitResult Source::submit(EventBatch batch) {
   }
   accepted_.fetch_add(result.accepted, std::memory_order_relaxed);
 
-  if (result.accepted != 0) {
-    last_input_wall_.store(clock_.now().value(), std::memory_order_release);
+  if (result.accepted != 0) last_input_wall_.store(clock_.now().value(), std::memory_order_release);
+  if (result.accepted != 0 && settings_.time_mode != TimeMode::kManual) {
     int64_t candidate = newest;
     if (settings_.time_mode == TimeMode::kLive) {
       // A client with a clock far ahead must not drag the watermark into the future.

@@ -81,7 +81,8 @@ std::optional<size_t> StageInstance::find_operator(std::string_view name) const 
 uint32_t StageInstance::slot_for(const EventRef& event) {
   const KeySlots::Lookup found = slots_.find_or_add(event.key_hash(), event.key());
   if (found.created) {
-    for (auto& op : ops_) op->on_new_slot(found.slot);
+    for (auto& op : ops_)
+      op->on_new_slot(found.slot);
   }
   return found.slot;
 }
@@ -123,7 +124,8 @@ std::optional<boost::json::object> StageInstance::query(KeyHash key) const {
   auto slot = slots_.find(key);
   if (!slot) return std::nullopt;
   boost::json::object out;
-  for (const auto& op : ops_) op->on_query(*slot, out);
+  for (const auto& op : ops_)
+    op->on_query(*slot, out);
   return out;
 }
 

@@ -46,7 +46,8 @@ class StageInstance {
   // Runs `fn` on every key of the instance (for scatter-gather queries over all keys).
   template <typename Fn>
   void for_each_key(Fn&& fn) const {
-    for (uint32_t s = 0; s < slots_.size(); ++s) fn(s, slots_.key(s));
+    for (uint32_t s = 0; s < slots_.size(); ++s)
+      fn(s, slots_.key(s));
   }
   const Operator& op(size_t i) const { return *ops_[i]; }
   std::optional<size_t> find_operator(std::string_view name) const;

@@ -13,7 +13,7 @@ namespace eddy {
 class StateWriter {
  public:
   template <typename T>
-    requires std::is_arithmetic_v<T>
+  requires std::is_arithmetic_v<T>
   void put(T v) {
     char bytes[sizeof(T)];
     std::memcpy(bytes, &v, sizeof(T));
@@ -38,8 +38,7 @@ class StateReader {
   explicit StateReader(std::string_view in) : in_(in) {}
 
   template <typename T>
-    requires std::is_arithmetic_v<T>
-  T get() {
+  requires std::is_arithmetic_v<T> T get() {
     T v{};
     if (in_.size() - pos_ < sizeof(T)) {
       failed_ = true;

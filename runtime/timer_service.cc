@@ -2,7 +2,8 @@
 
 namespace eddy {
 
-size_t TimerService::fire_until(EventTime watermark, const std::function<void(const Timer&)>& fire) {
+size_t TimerService::fire_until(EventTime watermark,
+                                const std::function<void(const Timer&)>& fire) {
   size_t fired = 0;
   while (!timers_.empty() && timers_.begin()->time <= watermark) {
     const Timer due = *timers_.begin();

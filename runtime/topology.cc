@@ -18,13 +18,13 @@ Result<std::vector<std::unique_ptr<Operator>>> TopologySpec::instantiate(StageId
   for (const OperatorSpec& op : spec.operators) {
     const OperatorFactory* factory = registry_->find(op.kind);
     if (factory == nullptr) {
-      return {Errc::kInvalidTopology, "stage '" + spec.name + "': operator kind '" + op.kind +
-                                          "' is not registered"};
+      return {Errc::kInvalidTopology,
+              "stage '" + spec.name + "': operator kind '" + op.kind + "' is not registered"};
     }
     auto made = (*factory)(OperatorArgs{op.config, *types_});
     if (!made) {
-      return {Errc::kInvalidTopology, "stage '" + spec.name + "', operator '" + op.name +
-                                          "': " + made.status().message()};
+      return {Errc::kInvalidTopology,
+              "stage '" + spec.name + "', operator '" + op.name + "': " + made.status().message()};
     }
     ops.push_back(std::move(made).value());
   }
@@ -42,13 +42,15 @@ boost::json::object TopologySpec::to_json() const {
     stage["key"] = s.key_name;
     boost::json::array ops;
     for (const OperatorSpec& op : s.operators) {
-      ops.push_back(boost::json::object{{"name", op.name}, {"kind", op.kind}, {"config", op.config}});
+      ops.push_back(
+          boost::json::object{{"name", op.name}, {"kind", op.kind}, {"config", op.config}});
     }
     stage["operators"] = std::move(ops);
     boost::json::array sinks;
     for (const SinkSpec& sink : s.sinks) {
       boost::json::array types;
-      for (EventType t : sink.types) types.emplace_back(types_->name(t));
+      for (EventType t : sink.types)
+        types.emplace_back(types_->name(t));
       sinks.push_back(boost::json::object{{"name", sink.name}, {"types", std::move(types)}});
     }
     stage["sinks"] = std::move(sinks);

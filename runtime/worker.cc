@@ -15,7 +15,9 @@ constexpr int64_t kBlockedRetryMicros = 500;
 Worker::Worker(WorkerId id, Fabric& fabric)
     : id_(id), fabric_(fabric), stage_count_(static_cast<uint32_t>(fabric.spec->stage_count())) {}
 
-Worker::~Worker() { join(); }
+Worker::~Worker() {
+  join();
+}
 
 Status Worker::init() {
   const uint32_t groups = fabric_.settings.key_groups;
@@ -37,7 +39,8 @@ Status Worker::init() {
   barrier_arrivals_.resize(stage_count_);
   end_arrivals_.assign(stage_count_, 0);
   outboxes_.resize(stage_count_);
-  for (uint32_t s = 1; s < stage_count_; ++s) outboxes_[s] = std::vector<Outbox>(fabric_.workers);
+  for (uint32_t s = 1; s < stage_count_; ++s)
+    outboxes_[s] = std::vector<Outbox>(fabric_.workers);
   sink_buffers_.resize(stage_count_);
   for (uint32_t s = 0; s < stage_count_; ++s) {
     sink_buffers_[s] = std::vector<BatchBuilder>(fabric_.stage_sinks[s].size());
@@ -82,7 +85,8 @@ bool Worker::drain(StageId stage) {
   Message batch[kPopMessages];
   const size_t n = inbox().pop(stage, batch, kPopMessages);
   if (n == 0) return false;
-  for (size_t i = 0; i < n; ++i) handle(stage, batch[i]);
+  for (size_t i = 0; i < n; ++i)
+    handle(stage, batch[i]);
   if (!is_last(stage)) flush_outboxes(StageId(stage.value() + 1));
   flush_sinks();
   return true;
@@ -97,7 +101,9 @@ void Worker::handle(StageId stage, Message& m) {
         release_deferred();
       }
       break;
-    case MessageKind::kWatermark: handle_watermark(stage, m.sender, m.watermark); break;
+    case MessageKind::kWatermark:
+      handle_watermark(stage, m.sender, m.watermark);
+      break;
     case MessageKind::kBarrier:
     case MessageKind::kEnd:
       if (m.sender == kFromSource && m.source_batches_before > source_batches_seen_) {
@@ -108,7 +114,9 @@ void Worker::handle(StageId stage, Message& m) {
         handle_end(stage, m.sender);
       }
       break;
-    case MessageKind::kTask: m.task(*this); break;
+    case MessageKind::kTask:
+      m.task(*this);
+      break;
   }
 }
 
@@ -292,7 +300,8 @@ void Worker::output(StageId stage, const EventRef& event) {
     return;
   }
   const KeyHash hash = hash_key(key);
-  const WorkerId target = worker_of(key_group_of(hash, fabric_.settings.key_groups), fabric_.workers);
+  const WorkerId target =
+      worker_of(key_group_of(hash, fabric_.settings.key_groups), fabric_.workers);
   Outbox& box = outboxes_[s + 1][target.value()];
   box.building.add_rekeyed(event, key, hash);
   if (box.building.size() >= fabric_.settings.exchange_batch_events) {
@@ -311,7 +320,8 @@ void Worker::side_output(StageId /*stage*/, std::string_view name, const EventRe
   ++counted->second;
   if (fabric_.side_sinks.find(name) == fabric_.side_sinks.end()) return;
   auto buffer = side_buffers_.find(name);
-  if (buffer == side_buffers_.end()) buffer = side_buffers_.emplace(std::string(name), BatchBuilder()).first;
+  if (buffer == side_buffers_.end())
+    buffer = side_buffers_.emplace(std::string(name), BatchBuilder()).first;
   buffer->second.add(event);
 }
 

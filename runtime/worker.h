@@ -103,10 +103,10 @@ class Worker final : private StageOutput {
   std::vector<KeyGroup> owned_;
   // [stage][key group]; null for groups other workers own.
   std::vector<std::vector<std::unique_ptr<StageInstance>>> instances_;
-  std::vector<EventTime> watermark_;                    // [stage]
-  std::vector<std::vector<EventTime>> sender_watermark_;  // [stage][sender], stages > 0
+  std::vector<EventTime> watermark_;                            // [stage]
+  std::vector<std::vector<EventTime>> sender_watermark_;        // [stage][sender], stages > 0
   std::vector<std::map<uint64_t, uint32_t>> barrier_arrivals_;  // [stage][barrier id]
-  std::vector<uint32_t> end_arrivals_;                  // [stage]
+  std::vector<uint32_t> end_arrivals_;                          // [stage]
   // [stage][target worker]: the output of stage-1 on its way into `stage`.
   std::vector<std::vector<Outbox>> outboxes_;
   std::vector<std::vector<BatchBuilder>> sink_buffers_;  // [stage][sink]

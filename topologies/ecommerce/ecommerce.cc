@@ -16,8 +16,8 @@ std::span<const std::string_view> ecommerce_event_types() {
       "Cart Viewed", "Checkout Started", "Checkout Step Viewed", "Checkout Step Completed",
       "Payment Info Entered", "Order Updated", "Order Completed", "Order Refunded",
       "Order Cancelled", "Coupon Entered", "Coupon Applied", "Coupon Denied", "Coupon Removed",
-      "Product Added to Wishlist", "Product Removed from Wishlist", "Product Shared",
-      "Cart Shared", "Product Reviewed",
+      "Product Added to Wishlist", "Product Removed from Wishlist", "Product Shared", "Cart Shared",
+      "Product Reviewed",
       // Segment email spec.
       "Email Bounced", "Email Delivered", "Email Link Clicked", "Email Marked as Spam",
       "Email Opened", "Unsubscribed"};

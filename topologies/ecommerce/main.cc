@@ -1,9 +1,9 @@
 // eddy: serves the ecommerce topology.
 
+#include <pthread.h>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <pthread.h>
 
 #include "operators/builtin.h"
 #include "runtime/engine.h"
@@ -32,7 +32,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (!options->config.empty()) {
-    return fail({Errc::kInvalidArgument, "--config: configuration files are not supported yet; use flags"});
+    return fail(
+        {Errc::kInvalidArgument, "--config: configuration files are not supported yet; use flags"});
   }
 
   // Blocked before any thread starts, so every thread inherits the mask and only sigwait below

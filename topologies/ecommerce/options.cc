@@ -41,25 +41,28 @@ Flag int_flag(std::string help, T RuntimeSettings::*field, int64_t min, int64_t 
 
 const std::map<std::string, Flag>& flags() {
   static const std::map<std::string, Flag> kFlags = {
-      {"http", {"HOST:PORT to serve HTTP on (default 127.0.0.1:8080)",
-                [](EddyOptions& o, const std::string& v) {
-                  if (v.find(':') == std::string::npos) {
-                    return Status(Errc::kInvalidArgument, "--http: expected HOST:PORT, got '" + v + "'");
-                  }
-                  o.http = v;
-                  return Status();
-                }}},
-      {"data-dir", {"directory for the log and checkpoints (default ./data)",
-                    [](EddyOptions& o, const std::string& v) {
-                      if (v.empty()) return Status(Errc::kInvalidArgument, "--data-dir: empty path");
-                      o.data_dir = v;
-                      return Status();
-                    }}},
-      {"config", {"configuration file (TOML); flags override it",
-                  [](EddyOptions& o, const std::string& v) {
-                    o.config = v;
-                    return Status();
-                  }}},
+      {"http",
+       {"HOST:PORT to serve HTTP on (default 127.0.0.1:8080)",
+        [](EddyOptions& o, const std::string& v) {
+          if (v.find(':') == std::string::npos) {
+            return Status(Errc::kInvalidArgument, "--http: expected HOST:PORT, got '" + v + "'");
+          }
+          o.http = v;
+          return Status();
+        }}},
+      {"data-dir",
+       {"directory for the log and checkpoints (default ./data)",
+        [](EddyOptions& o, const std::string& v) {
+          if (v.empty()) return Status(Errc::kInvalidArgument, "--data-dir: empty path");
+          o.data_dir = v;
+          return Status();
+        }}},
+      {"config",
+       {"configuration file (TOML); flags override it",
+        [](EddyOptions& o, const std::string& v) {
+          o.config = v;
+          return Status();
+        }}},
       {"workers", int_flag("worker threads; 0 = one per hardware thread (default 0)",
                            &RuntimeSettings::workers, 0, 1024, "workers")},
       {"key-groups", int_flag("key groups, fixed for the life of the data (default 128)",
@@ -72,8 +75,9 @@ const std::map<std::string, Flag>& flags() {
        int_flag("events gathered per destination before a batch is sent (default 1024)",
                 &RuntimeSettings::exchange_batch_events, 1, 1 << 20, "exchange-batch-events")},
       {"allowed-lateness-ms",
-       int_flag("how far behind the watermark an event may be and still count as on time (default 0)",
-                &RuntimeSettings::allowed_lateness_ms, 0, int64_t{1} << 40, "allowed-lateness-ms")},
+       int_flag(
+           "how far behind the watermark an event may be and still count as on time (default 0)",
+           &RuntimeSettings::allowed_lateness_ms, 0, int64_t{1} << 40, "allowed-lateness-ms")},
       {"max-out-of-orderness-ms",
        int_flag("how far the watermark trails the newest event time (default 5000)",
                 &RuntimeSettings::max_out_of_orderness_ms, 0, int64_t{1} << 40,
@@ -87,18 +91,19 @@ const std::map<std::string, Flag>& flags() {
       {"max-pending-tasks",
        int_flag("queries waiting in worker inboxes before callers are told busy (default 16384)",
                 &RuntimeSettings::max_pending_tasks, 1, int64_t{1} << 30, "max-pending-tasks")},
-      {"time-mode", {"live (the clock moves the watermark when input is idle) or replay (default live)",
-                     [](EddyOptions& o, const std::string& v) {
-                       if (v == "live") {
-                         o.runtime.time_mode = TimeMode::kLive;
-                       } else if (v == "replay") {
-                         o.runtime.time_mode = TimeMode::kReplay;
-                       } else {
-                         return Status(Errc::kInvalidArgument,
-                                       "--time-mode: expected live or replay, got '" + v + "'");
-                       }
-                       return Status();
-                     }}},
+      {"time-mode",
+       {"live (the clock moves the watermark when input is idle) or replay (default live)",
+        [](EddyOptions& o, const std::string& v) {
+          if (v == "live") {
+            o.runtime.time_mode = TimeMode::kLive;
+          } else if (v == "replay") {
+            o.runtime.time_mode = TimeMode::kReplay;
+          } else {
+            return Status(Errc::kInvalidArgument,
+                          "--time-mode: expected live or replay, got '" + v + "'");
+          }
+          return Status();
+        }}},
   };
   return kFlags;
 }
@@ -108,7 +113,8 @@ const std::map<std::string, Flag>& flags() {
 std::string eddy_usage() {
   std::string out = "usage: eddy [--flag value]...\n\nServes the ecommerce topology.\n\n";
   for (const auto& [name, flag] : flags()) {
-    out += "  --" + name + std::string(name.size() < 24 ? 24 - name.size() : 1, ' ') + flag.help + "\n";
+    out += "  --" + name + std::string(name.size() < 24 ? 24 - name.size() : 1, ' ') + flag.help +
+           "\n";
   }
   out += "  --help" + std::string(20, ' ') + "this text\n";
   return out;
@@ -135,7 +141,8 @@ Result<EddyOptions> parse_eddy_options(const std::vector<std::string>& args) {
       value = args[++i];
     }
     auto flag = flags().find(name);
-    if (flag == flags().end()) return {Errc::kInvalidArgument, "unknown flag --" + name + " (see --help)"};
+    if (flag == flags().end())
+      return {Errc::kInvalidArgument, "unknown flag --" + name + " (see --help)"};
     if (Status s = flag->second.set(options, value); !s) return s;
   }
   if (std::string problem = options.runtime.check(); !problem.empty()) {
