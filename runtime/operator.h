@@ -6,6 +6,7 @@
 
 #include "runtime/batch_builder.h"
 #include "runtime/event.h"
+#include "runtime/features.h"
 #include "runtime/ids.h"
 #include "runtime/state_io.h"
 #include "runtime/status.h"
@@ -96,6 +97,13 @@ class Operator {
   virtual void on_query(uint32_t /*slot*/, boost::json::object& /*out*/) const {}
 
   virtual LatenessPolicy lateness_policy() const { return LatenessPolicy::kSideOutput; }
+
+  // Publishes per-key values other operators of the stage may read (segment rules). Called once,
+  // right after the stage instance is made; getters may capture `this`.
+  virtual Status declare_features(FeatureCatalog& /*catalog*/) { return {}; }
+  // Looks up the features this operator reads; called after every operator declared its own. An
+  // error (an unknown feature) fails the stage instance, and with it the topology's build.
+  virtual Status bind_features(const FeatureCatalog& /*catalog*/) { return {}; }
 };
 
 }  // namespace eddy

@@ -59,8 +59,26 @@ Result<std::unique_ptr<StageInstance>> StageInstance::create(const TopologySpec&
                                                              EventTime allowed_lateness) {
   auto ops = spec.instantiate(stage);
   if (!ops) return ops.status();
-  return std::unique_ptr<StageInstance>(new StageInstance(
+  std::unique_ptr<StageInstance> instance(new StageInstance(
       spec.stages()[stage.value()], stage, group, allowed_lateness, std::move(ops).value()));
+  if (Status s = instance->wire_features(); !s) return s;
+  return instance;
+}
+
+Status StageInstance::wire_features() {
+  for (size_t i = 0; i < ops_.size(); ++i) {
+    if (Status s = ops_[i]->declare_features(features_); !s) {
+      return {Errc::kInvalidTopology, "stage '" + spec_.name + "', operator '" +
+                                          spec_.operators[i].name + "': " + s.message()};
+    }
+  }
+  for (size_t i = 0; i < ops_.size(); ++i) {
+    if (Status s = ops_[i]->bind_features(features_); !s) {
+      return {Errc::kInvalidTopology, "stage '" + spec_.name + "', operator '" +
+                                          spec_.operators[i].name + "': " + s.message()};
+    }
+  }
+  return {};
 }
 
 StageInstance::StageInstance(const StageSpec& spec, StageId stage, KeyGroup group,
@@ -69,7 +87,9 @@ StageInstance::StageInstance(const StageSpec& spec, StageId stage, KeyGroup grou
       stage_(stage),
       group_(group),
       allowed_lateness_(allowed_lateness),
-      ops_(std::move(ops)) {}
+      ops_(std::move(ops)) {
+  for (const auto& op : ops_) lateness_.push_back(op->lateness_policy());
+}
 
 std::optional<size_t> StageInstance::find_operator(std::string_view name) const {
   for (size_t i = 0; i < spec_.operators.size(); ++i) {
@@ -99,7 +119,7 @@ void StageInstance::run_chain(size_t first, const EventRef& event, uint32_t slot
   bool reported_late = false;
   for (size_t i = first; i < ops_.size(); ++i) {
     Ctx ctx(*this, slot, i, watermark, out);
-    if (ops_[i]->lateness_policy() == LatenessPolicy::kSideOutput && ctx.is_late(event.time())) {
+    if (lateness_[i] == LatenessPolicy::kSideOutput && ctx.is_late(event.time())) {
       // Reported once per event however many operators skip it.
       if (!reported_late) out.side_output(stage_, kLateOutput, event);
       reported_late = true;

@@ -50,6 +50,7 @@ class StageInstance {
       fn(s, slots_.key(s));
   }
   const Operator& op(size_t i) const { return *ops_[i]; }
+  const FeatureCatalog& features() const { return features_; }
   std::optional<size_t> find_operator(std::string_view name) const;
 
   void snapshot(StateWriter& out) const;
@@ -60,6 +61,7 @@ class StageInstance {
 
   StageInstance(const StageSpec& spec, StageId stage, KeyGroup group, EventTime allowed_lateness,
                 std::vector<std::unique_ptr<Operator>> ops);
+  Status wire_features();
 
   // Hands an event to operators [first, end) and then to the output.
   void run_chain(size_t first, const EventRef& event, uint32_t slot, EventTime watermark,
@@ -71,6 +73,8 @@ class StageInstance {
   KeyGroup group_;
   EventTime allowed_lateness_;
   std::vector<std::unique_ptr<Operator>> ops_;
+  std::vector<LatenessPolicy> lateness_;  // per operator, read on every event
+  FeatureCatalog features_;
   KeySlots slots_;
   TimerService timers_;
   // Events operators emit while one input event is handled; cleared when it is done.

@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "runtime/stage_instance.h"
+
 namespace eddy {
 
 TopologyBuilder::TopologyBuilder(std::string name, std::shared_ptr<const OperatorRegistry> registry)
@@ -111,14 +113,9 @@ Result<TopologySpec> TopologyBuilder::build() const {
       const std::string op_where = where + ", operator '" + op.name + "'";
       if (op.name.empty()) return error(where + ": an operator has no name");
       if (!op_names.insert(op.name).second) return error(op_where + ": the name is used twice");
-      const OperatorFactory* factory = registry_->find(op.kind);
-      if (factory == nullptr) {
+      if (!registry_->contains(op.kind)) {
         return error(op_where + ": kind '" + op.kind + "' is not registered");
       }
-      // Building one instance now checks the configuration, so a bad one fails here and not on a
-      // worker thread later.
-      auto probe = (*factory)(OperatorArgs{op.config, *types});
-      if (!probe) return error(op_where + ": " + probe.status().message());
     }
     for (const PendingSink& sink : pending.sinks) {
       const std::string sink_where = where + ", sink '" + sink.name + "'";
@@ -135,6 +132,12 @@ Result<TopologySpec> TopologyBuilder::build() const {
       out.sinks.push_back(std::move(s));
     }
     spec.stages_.push_back(std::move(out));
+  }
+  // Making one instance of every stage now checks operator configurations and the features they
+  // read, so a bad one fails here and not on a worker thread later.
+  for (uint32_t s = 0; s < spec.stages_.size(); ++s) {
+    auto probe = StageInstance::create(spec, StageId(s), KeyGroup(0), EventTime(0));
+    if (!probe) return error(probe.status().message());
   }
   return spec;
 }
