@@ -71,6 +71,27 @@ Status KeyedCounter::restore(StateReader& in, uint32_t slot_count) {
   return {};
 }
 
+Status KeyedCounter::declare_features(FeatureCatalog& catalog) {
+  using Kind = FeatureValue::Kind;
+  if (Status s = catalog.add(label_ + ".count", Kind::kNumber, [this](uint32_t slot, EventTime) {
+        return FeatureValue::of_number(static_cast<double>(state_[slot].count));
+      });
+      !s) {
+    return s;
+  }
+  if (Status s = catalog.add(label_ + ".sum", Kind::kNumber, [this](uint32_t slot, EventTime) {
+        return FeatureValue::of_number(state_[slot].sum);
+      });
+      !s) {
+    return s;
+  }
+  return catalog.add(label_ + ".last_time_ms", Kind::kNumber, [this](uint32_t slot, EventTime) {
+    const PerKey& k = state_[slot];
+    return k.count == 0 ? FeatureValue::missing()
+                        : FeatureValue::of_number(static_cast<double>(k.last_time));
+  });
+}
+
 void KeyedCounter::on_query(uint32_t slot, boost::json::object& out) const {
   const PerKey& k = state_[slot];
   boost::json::object o;

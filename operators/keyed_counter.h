@@ -23,6 +23,8 @@ class KeyedCounter final : public Operator {
   void on_query(uint32_t slot, boost::json::object& out) const override;
   // A late event still counts: the counter has no window that could have closed.
   LatenessPolicy lateness_policy() const override { return LatenessPolicy::kDeliver; }
+  // "<label>.count", "<label>.sum" and "<label>.last_time_ms" (missing before the first event).
+  Status declare_features(FeatureCatalog& catalog) override;
 
  private:
   struct PerKey {

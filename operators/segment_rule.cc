@@ -9,7 +9,18 @@ namespace eddy {
 
 namespace {
 
-enum class Tok : uint8_t { kEnd, kNumber, kString, kName, kLParen, kRParen, kLBracket, kRBracket, kComma, kCmp };
+enum class Tok : uint8_t {
+  kEnd,
+  kNumber,
+  kString,
+  kName,
+  kLParen,
+  kRParen,
+  kLBracket,
+  kRBracket,
+  kComma,
+  kCmp
+};
 
 struct Token {
   Tok kind = Tok::kEnd;
@@ -31,7 +42,8 @@ class Lexer {
   Result<std::vector<Token>> run(CompileError& err) {
     std::vector<Token> out;
     while (true) {
-      while (pos_ < in_.size() && std::isspace(static_cast<unsigned char>(in_[pos_]))) ++pos_;
+      while (pos_ < in_.size() && std::isspace(static_cast<unsigned char>(in_[pos_])))
+        ++pos_;
       Token t;
       t.pos = pos_;
       if (pos_ >= in_.size()) {
@@ -39,7 +51,8 @@ class Lexer {
         return out;
       }
       const char c = in_[pos_];
-      if (std::isdigit(static_cast<unsigned char>(c)) || (c == '-' && next_is_digit()) || c == '.') {
+      if (std::isdigit(static_cast<unsigned char>(c)) || (c == '-' && next_is_digit()) ||
+          c == '.') {
         if (!number(t, err)) return Status(Errc::kInvalidArgument, err.reason);
       } else if (c == '"') {
         if (!string(t, err)) return Status(Errc::kInvalidArgument, err.reason);
@@ -50,8 +63,11 @@ class Lexer {
           t.text.push_back(in_[pos_++]);
         }
       } else if (c == '(' || c == ')' || c == '[' || c == ']' || c == ',') {
-        t.kind = c == '(' ? Tok::kLParen : c == ')' ? Tok::kRParen : c == '[' ? Tok::kLBracket
-                 : c == ']' ? Tok::kRBracket : Tok::kComma;
+        t.kind = c == '('   ? Tok::kLParen
+                 : c == ')' ? Tok::kRParen
+                 : c == '[' ? Tok::kLBracket
+                 : c == ']' ? Tok::kRBracket
+                            : Tok::kComma;
         ++pos_;
       } else if (c == '=' || c == '!' || c == '<' || c == '>') {
         t.kind = Tok::kCmp;
@@ -79,7 +95,8 @@ class Lexer {
     t.kind = Tok::kNumber;
     const size_t start = pos_;
     if (in_[pos_] == '-') ++pos_;
-    while (pos_ < in_.size() && (std::isdigit(static_cast<unsigned char>(in_[pos_])) || in_[pos_] == '.')) {
+    while (pos_ < in_.size() &&
+           (std::isdigit(static_cast<unsigned char>(in_[pos_])) || in_[pos_] == '.')) {
       ++pos_;
     }
     const std::string text(in_.substr(start, pos_ - start));
@@ -113,10 +130,14 @@ class Lexer {
 
 const char* kind_name(FeatureValue::Kind k) {
   switch (k) {
-    case FeatureValue::Kind::kNumber: return "a number";
-    case FeatureValue::Kind::kString: return "a string";
-    case FeatureValue::Kind::kBool: return "a boolean";
-    case FeatureValue::Kind::kMissing: return "nothing";
+    case FeatureValue::Kind::kNumber:
+      return "a number";
+    case FeatureValue::Kind::kString:
+      return "a string";
+    case FeatureValue::Kind::kBool:
+      return "a boolean";
+    case FeatureValue::Kind::kMissing:
+      return "nothing";
   }
   return "?";
 }
@@ -144,18 +165,29 @@ class SegmentRuleCompiler {
 
   const Token& peek() const { return tokens_[at_]; }
   const Token& take() { return tokens_[at_++]; }
-  bool is_word(const Token& t, std::string_view w) const { return t.kind == Tok::kName && t.text == w; }
+  bool is_word(const Token& t, std::string_view w) const {
+    return t.kind == Tok::kName && t.text == w;
+  }
   static std::string describe(const Token& t) {
     switch (t.kind) {
-      case Tok::kEnd: return "end of rule";
-      case Tok::kNumber: return "number";
-      case Tok::kString: return "\"" + t.text + "\"";
-      case Tok::kLParen: return "(";
-      case Tok::kRParen: return ")";
-      case Tok::kLBracket: return "[";
-      case Tok::kRBracket: return "]";
-      case Tok::kComma: return ",";
-      default: return t.text;
+      case Tok::kEnd:
+        return "end of rule";
+      case Tok::kNumber:
+        return "number";
+      case Tok::kString:
+        return "\"" + t.text + "\"";
+      case Tok::kLParen:
+        return "(";
+      case Tok::kRParen:
+        return ")";
+      case Tok::kLBracket:
+        return "[";
+      case Tok::kRBracket:
+        return "]";
+      case Tok::kComma:
+        return ",";
+      default:
+        return t.text;
     }
   }
   bool fail(size_t pos, std::string reason) {
@@ -216,7 +248,8 @@ class SegmentRuleCompiler {
     if (peek().kind == Tok::kLParen) {
       take();
       if (!parse_or(out)) return false;
-      if (peek().kind != Tok::kRParen) return fail(peek().pos, "expected ')', got '" + describe(peek()) + "'");
+      if (peek().kind != Tok::kRParen)
+        return fail(peek().pos, "expected ')', got '" + describe(peek()) + "'");
       take();
       return true;
     }
@@ -225,9 +258,12 @@ class SegmentRuleCompiler {
     if (peek().kind == Tok::kCmp) {
       const Token& op = take();
       n.op = Node::Op::kCompare;
-      n.cmp = op.text == "==" ? Node::Cmp::kEq : op.text == "!=" ? Node::Cmp::kNe
-            : op.text == "<"  ? Node::Cmp::kLt : op.text == "<=" ? Node::Cmp::kLe
-            : op.text == ">"  ? Node::Cmp::kGt : Node::Cmp::kGe;
+      n.cmp = op.text == "=="   ? Node::Cmp::kEq
+              : op.text == "!=" ? Node::Cmp::kNe
+              : op.text == "<"  ? Node::Cmp::kLt
+              : op.text == "<=" ? Node::Cmp::kLe
+              : op.text == ">"  ? Node::Cmp::kGt
+                                : Node::Cmp::kGe;
       const size_t right_pos = peek().pos;
       if (!parse_operand(n.b)) return false;
       if (n.a.type != n.b.type) {
@@ -251,8 +287,8 @@ class SegmentRuleCompiler {
         Operand item;
         if (!parse_literal(item)) return false;
         if (item.type != n.a.type) {
-          return fail(item_pos, std::string("list item is ") + kind_name(item.type) + ", expected " +
-                                    kind_name(n.a.type));
+          return fail(item_pos, std::string("list item is ") + kind_name(item.type) +
+                                    ", expected " + kind_name(n.a.type));
         }
         n.list.push_back(item);
         if (peek().kind == Tok::kComma) {
@@ -269,7 +305,8 @@ class SegmentRuleCompiler {
       return true;
     }
     if (n.a.type != FeatureValue::Kind::kBool) {
-      return fail(start, std::string("a condition must be a boolean, this is ") + kind_name(n.a.type));
+      return fail(start,
+                  std::string("a condition must be a boolean, this is ") + kind_name(n.a.type));
     }
     n.op = Node::Op::kTest;
     out = add(std::move(n));
@@ -326,7 +363,8 @@ class SegmentRuleCompiler {
     if (peek().kind != Tok::kLParen) return fail(peek().pos, "expected '(' after days_since");
     take();
     const Token& path = peek();
-    if (path.kind != Tok::kName) return fail(path.pos, "days_since takes a feature, got '" + describe(path) + "'");
+    if (path.kind != Tok::kName)
+      return fail(path.pos, "days_since takes a feature, got '" + describe(path) + "'");
     take();
     const FeatureCatalog::Feature* f = catalog_.find(path.text);
     if (f == nullptr) return fail(path.pos, "unknown feature '" + path.text + "'");
@@ -402,7 +440,8 @@ class SegmentRuleEvaluator {
         if (v.kind != FeatureValue::Kind::kBool) return Tri::kUnknown;
         return v.flag ? Tri::kTrue : Tri::kFalse;
       }
-      case SegmentRule::Node::Op::kCompare: return compare(n.cmp, value(n.a), value(n.b));
+      case SegmentRule::Node::Op::kCompare:
+        return compare(n.cmp, value(n.a), value(n.b));
       case SegmentRule::Node::Op::kIn: {
         const FeatureValue v = value(n.a);
         if (v.kind == FeatureValue::Kind::kMissing) return Tri::kUnknown;
@@ -418,10 +457,14 @@ class SegmentRuleEvaluator {
  private:
   FeatureValue value(const SegmentRule::Operand& o) const {
     switch (o.kind) {
-      case SegmentRule::Operand::Kind::kNumber: return FeatureValue::of_number(o.number);
-      case SegmentRule::Operand::Kind::kString: return FeatureValue::of_string(o.text);
-      case SegmentRule::Operand::Kind::kBool: return FeatureValue::of_bool(o.flag);
-      case SegmentRule::Operand::Kind::kFeature: return o.feature->get(slot_, now_);
+      case SegmentRule::Operand::Kind::kNumber:
+        return FeatureValue::of_number(o.number);
+      case SegmentRule::Operand::Kind::kString:
+        return FeatureValue::of_string(o.text);
+      case SegmentRule::Operand::Kind::kBool:
+        return FeatureValue::of_bool(o.flag);
+      case SegmentRule::Operand::Kind::kFeature:
+        return o.feature->get(slot_, now_);
       case SegmentRule::Operand::Kind::kDaysSince: {
         const FeatureValue t = o.feature->get(slot_, now_);
         if (t.kind != FeatureValue::Kind::kNumber) return FeatureValue::missing();
@@ -439,19 +482,38 @@ class SegmentRuleEvaluator {
     }
     int order = 0;
     switch (a.kind) {
-      case FeatureValue::Kind::kNumber: order = a.number < b.number ? -1 : a.number > b.number ? 1 : 0; break;
-      case FeatureValue::Kind::kString: order = a.text < b.text ? -1 : a.text > b.text ? 1 : 0; break;
-      case FeatureValue::Kind::kBool: order = a.flag == b.flag ? 0 : 1; break;
-      case FeatureValue::Kind::kMissing: return Tri::kUnknown;
+      case FeatureValue::Kind::kNumber:
+        order = a.number < b.number ? -1 : a.number > b.number ? 1 : 0;
+        break;
+      case FeatureValue::Kind::kString:
+        order = a.text < b.text ? -1 : a.text > b.text ? 1 : 0;
+        break;
+      case FeatureValue::Kind::kBool:
+        order = a.flag == b.flag ? 0 : 1;
+        break;
+      case FeatureValue::Kind::kMissing:
+        return Tri::kUnknown;
     }
     bool holds = false;
     switch (cmp) {
-      case SegmentRule::Node::Cmp::kEq: holds = order == 0; break;
-      case SegmentRule::Node::Cmp::kNe: holds = order != 0; break;
-      case SegmentRule::Node::Cmp::kLt: holds = order < 0; break;
-      case SegmentRule::Node::Cmp::kLe: holds = order <= 0; break;
-      case SegmentRule::Node::Cmp::kGt: holds = order > 0; break;
-      case SegmentRule::Node::Cmp::kGe: holds = order >= 0; break;
+      case SegmentRule::Node::Cmp::kEq:
+        holds = order == 0;
+        break;
+      case SegmentRule::Node::Cmp::kNe:
+        holds = order != 0;
+        break;
+      case SegmentRule::Node::Cmp::kLt:
+        holds = order < 0;
+        break;
+      case SegmentRule::Node::Cmp::kLe:
+        holds = order <= 0;
+        break;
+      case SegmentRule::Node::Cmp::kGt:
+        holds = order > 0;
+        break;
+      case SegmentRule::Node::Cmp::kGe:
+        holds = order >= 0;
+        break;
     }
     return holds ? Tri::kTrue : Tri::kFalse;
   }

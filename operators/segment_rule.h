@@ -60,10 +60,10 @@ class SegmentRule {
     enum class Cmp : uint8_t { kEq, kNe, kLt, kLe, kGt, kGe };
     Op op = Op::kTest;
     Cmp cmp = Cmp::kEq;
-    uint32_t left = 0;   // kOr, kAnd, kNot
-    uint32_t right = 0;  // kOr, kAnd
-    Operand a;           // kCompare, kIn, kTest
-    Operand b;           // kCompare
+    uint32_t left = 0;          // kOr, kAnd, kNot
+    uint32_t right = 0;         // kOr, kAnd
+    Operand a;                  // kCompare, kIn, kTest
+    Operand b;                  // kCompare
     std::vector<Operand> list;  // kIn
   };
 

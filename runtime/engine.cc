@@ -44,6 +44,11 @@ Status Engine::init() {
   for (auto& [name, sink] : options_.side_sinks) {
     if (sink) fabric_.side_sinks.emplace(name, sink.get());
   }
+  for (uint32_t s = 0; s < spec_.stage_count(); ++s) {
+    auto probe = StageInstance::create(spec_, StageId(s), KeyGroup(0), EventTime(0));
+    if (!probe) return probe.status();
+    probes_.push_back(std::move(probe).value());
+  }
   source_ = std::make_unique<Source>(spec_, fabric_.settings, fabric_.workers, fabric_.inboxes,
                                      *clock_, gate_);
   for (uint32_t w = 0; w < fabric_.workers; ++w) {
@@ -187,6 +192,65 @@ Result<boost::json::object> Engine::query_key_sync(StageId stage, std::string_vi
     return {Errc::kBusy, "the query was not answered in time"};
   }
   return future.get();
+}
+
+namespace {
+
+// Where a probe instance's outputs go: nowhere. It exists to validate, never to produce.
+class DiscardOutput final : public StageOutput {
+ public:
+  void output(StageId, const EventRef&) override {}
+  void side_output(StageId, std::string_view, const EventRef&) override {}
+  void rejected(StageId, std::string_view, const EventRef&) override {}
+};
+
+}  // namespace
+
+Status Engine::command(std::string_view operator_name, const boost::json::object& command,
+                       std::function<void(Status)> done) {
+  std::optional<StageId> stage;
+  size_t op = 0;
+  for (uint32_t s = 0; s < spec_.stage_count() && !stage; ++s) {
+    if (auto found = probes_[s]->find_operator(operator_name)) {
+      stage = StageId(s);
+      op = *found;
+    }
+  }
+  if (!stage) return {Errc::kNotFound, "no operator named '" + std::string(operator_name) + "'"};
+  GateHolder held(gate_);
+  if (!held.entered()) return {Errc::kStopped, "the engine is stopped"};
+  // One command at a time, so every worker applies commands in the order the probe did.
+  std::lock_guard lock(command_mu_);
+  DiscardOutput discard;
+  if (Status s = probes_[stage->value()]->command(op, command, EventTime(0), discard); !s) return s;
+
+  struct Gather {
+    std::mutex mu;
+    Status first;
+    std::atomic<uint32_t> remaining;
+    std::function<void(Status)> done;
+  };
+  auto gather = std::make_shared<Gather>();
+  gather->remaining.store(fabric_.workers);
+  gather->done = std::move(done);
+  auto shared_command = std::make_shared<const boost::json::object>(command);
+  for (uint32_t w = 0; w < fabric_.workers; ++w) {
+    // Commands are not refused as busy: the probe has already applied this one, and workers
+    // must not diverge from it.
+    pending_tasks_.fetch_add(1, std::memory_order_acq_rel);
+    push_task(WorkerId(w), *stage, [gather, shared_command, stage = *stage, op](Worker& worker) {
+      Status s = worker.run_command(stage, op, *shared_command);
+      if (!s) {
+        std::lock_guard lock(gather->mu);
+        if (gather->first.is_ok()) gather->first = s;
+      }
+      if (gather->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1 && gather->done) {
+        std::lock_guard lock(gather->mu);
+        gather->done(gather->first);
+      }
+    });
+  }
+  return {};
 }
 
 Result<EngineMetrics> Engine::metrics(std::chrono::milliseconds timeout) {

@@ -78,6 +78,12 @@ class Engine {
       StageId stage, std::string_view key,
       std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
+  // Sends a run-time command (a segment definition) to every instance of the named operator. It is
+  // first applied to a probe instance on the calling thread: an error there is returned at once
+  // and nothing reaches a worker. `done` runs once every worker has applied it.
+  Status command(std::string_view operator_name, const boost::json::object& command,
+                 std::function<void(Status)> done = {});
+
   // Gathers counters from every worker (through their inboxes, so without locks on their state).
   Result<EngineMetrics> metrics(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
@@ -96,6 +102,9 @@ class Engine {
   BarrierTracker barriers_;
   Gate gate_;
   std::unique_ptr<Source> source_;
+  // One instance per stage that never sees an event: it validates commands before workers do.
+  std::vector<std::unique_ptr<StageInstance>> probes_;
+  std::mutex command_mu_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<int64_t> pending_tasks_{0};
   std::thread ticker_;

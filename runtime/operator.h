@@ -2,6 +2,7 @@
 
 #include <boost/json/object.hpp>
 #include <cstdint>
+#include <functional>
 #include <string_view>
 
 #include "runtime/batch_builder.h"
@@ -79,6 +80,20 @@ class Context {
   virtual void reject(const EventRef& event, std::string_view reason) = 0;
 };
 
+// Lets an operator act on the keys it holds outside of an event: back-filling a segment defined at
+// run time, re-checking a rule that ages with time. Each visit binds a Context to one key, so
+// emits, timers and side outputs work as they do in on_event.
+class KeyVisitor {
+ public:
+  virtual ~KeyVisitor() = default;
+  virtual EventTime watermark() const = 0;
+  virtual uint32_t key_count() const = 0;
+  virtual void visit(uint32_t slot, const std::function<void(Context&)>& fn) = 0;
+  void visit_all(const std::function<void(Context&)>& fn) {
+    for (uint32_t slot = 0; slot < key_count(); ++slot) visit(slot, fn);
+  }
+};
+
 class Operator {
  public:
   virtual ~Operator() = default;
@@ -104,6 +119,16 @@ class Operator {
   // Looks up the features this operator reads; called after every operator declared its own. An
   // error (an unknown feature) fails the stage instance, and with it the topology's build.
   virtual Status bind_features(const FeatureCatalog& /*catalog*/) { return {}; }
+
+  // A change of configuration at run time (a segment defined over REST), sent to every instance of
+  // the operator in the order the engine received it. The engine first applies it to a probe
+  // instance that holds no keys: an error there is returned to the caller and the command never
+  // reaches a worker, so an instance must answer the same way whatever keys it holds.
+  virtual Status on_command(const boost::json::object& /*command*/, KeyVisitor& /*keys*/) {
+    return {Errc::kInvalidArgument, "this operator takes no commands"};
+  }
+  // Called after the timers due at a new watermark have fired.
+  virtual void on_watermark(EventTime /*watermark*/, KeyVisitor& /*keys*/) {}
 };
 
 }  // namespace eddy

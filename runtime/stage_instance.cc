@@ -54,6 +54,27 @@ class StageInstance::Ctx final : public Context {
   StageOutput& out_;
 };
 
+class StageInstance::Visitor final : public KeyVisitor {
+ public:
+  Visitor(StageInstance& stage, size_t op, EventTime watermark, StageOutput& out)
+      : stage_(stage), op_(op), watermark_(watermark), out_(out) {}
+
+  EventTime watermark() const override { return watermark_; }
+  uint32_t key_count() const override { return static_cast<uint32_t>(stage_.slots_.size()); }
+  void visit(uint32_t slot, const std::function<void(Context&)>& fn) override {
+    Ctx ctx(stage_, slot, op_, watermark_, out_);
+    ++stage_.depth_;
+    fn(ctx);
+    if (--stage_.depth_ == 0) stage_.scratch_.clear();
+  }
+
+ private:
+  StageInstance& stage_;
+  size_t op_;
+  EventTime watermark_;
+  StageOutput& out_;
+};
+
 Result<std::unique_ptr<StageInstance>> StageInstance::create(const TopologySpec& spec,
                                                              StageId stage, KeyGroup group,
                                                              EventTime allowed_lateness) {
@@ -137,7 +158,17 @@ size_t StageInstance::on_watermark(EventTime watermark, StageOutput& out) {
     ops_[t.op]->on_timer(TimerFiring{t.time, t.slot, t.key_hash, t.tag}, ctx);
   });
   if (--depth_ == 0) scratch_.clear();
+  for (size_t i = 0; i < ops_.size(); ++i) {
+    Visitor keys(*this, i, watermark, out);
+    ops_[i]->on_watermark(watermark, keys);
+  }
   return fired;
+}
+
+Status StageInstance::command(size_t op, const boost::json::object& command, EventTime watermark,
+                              StageOutput& out) {
+  Visitor keys(*this, op, watermark, out);
+  return ops_.at(op)->on_command(command, keys);
 }
 
 std::optional<boost::json::object> StageInstance::query(KeyHash key) const {

@@ -38,8 +38,12 @@ class StageInstance {
   // Runs an event through the stage's operators, in order. `watermark` is the stage's current
   // watermark on this worker.
   void on_event(const EventRef& event, EventTime watermark, StageOutput& out);
-  // Fires the timers due at the new watermark. Returns how many fired.
+  // Fires the timers due at the new watermark, then tells every operator the watermark moved.
+  // Returns how many timers fired.
   size_t on_watermark(EventTime watermark, StageOutput& out);
+  // Hands a run-time command to operator `op`.
+  Status command(size_t op, const boost::json::object& command, EventTime watermark,
+                 StageOutput& out);
 
   // The answer of every operator about one key, merged into one object; nullopt for an unknown key.
   std::optional<boost::json::object> query(KeyHash key) const;
@@ -58,6 +62,7 @@ class StageInstance {
 
  private:
   class Ctx;
+  class Visitor;
 
   StageInstance(const StageSpec& spec, StageId stage, KeyGroup group, EventTime allowed_lateness,
                 std::vector<std::unique_ptr<Operator>> ops);

@@ -334,6 +334,15 @@ void Worker::rejected(StageId stage, std::string_view reason, const EventRef& ev
   side_output(stage, kRejectedOutput, event);
 }
 
+Status Worker::run_command(StageId stage, size_t op, const boost::json::object& command) {
+  Status first;
+  for (KeyGroup g : owned_) {
+    Status s = instances_[stage.value()][g.value()]->command(op, command, watermark_[stage.value()], *this);
+    if (!s && first.is_ok()) first = s;
+  }
+  return first;
+}
+
 WorkerMetrics Worker::metrics() const {
   WorkerMetrics m = counters_;
   m.watermarks = watermark_;

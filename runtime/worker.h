@@ -63,6 +63,8 @@ class Worker final : private StageOutput {
   const std::vector<KeyGroup>& owned_groups() const { return owned_; }
   EventTime watermark(StageId stage) const { return watermark_[stage.value()]; }
   WorkerMetrics metrics() const;
+  // Applies a run-time command to operator `op` of every key group of `stage` this worker owns.
+  Status run_command(StageId stage, size_t op, const boost::json::object& command);
 
  private:
   // What this worker has for one destination worker of the next stage.

@@ -136,7 +136,14 @@ Status Harness::run(const std::vector<Step>& steps) {
     }
     if (Status s = submit(arrange(std::move(segment))); !s) return s;
     segment.clear();
-    engine_->source().advance_watermark(EventTime(step.watermark_ms));
+    if (step.kind == Step::Kind::kWatermark) {
+      engine_->source().advance_watermark(EventTime(step.watermark_ms));
+      continue;
+    }
+    // Commands travel outside the event stream; waiting for the stream first places them at the
+    // same point of the input whatever the worker count.
+    if (Status s = engine_->sync(); !s) return s;
+    if (Status s = engine_->command(step.operator_name, step.body); !s) return s;
   }
   if (Status s = submit(arrange(std::move(segment))); !s) return s;
   return engine_->sync();

@@ -29,13 +29,19 @@ struct TestEvent {
 // A step of a script: an event, or moving the watermark (explicit, so that results never depend on
 // how the harness happened to batch the events between two watermark steps).
 struct Step {
-  enum class Kind { kEvent, kWatermark };
+  enum class Kind { kEvent, kWatermark, kCommand };
   Kind kind = Kind::kEvent;
   TestEvent event;
   int64_t watermark_ms = 0;
+  std::string operator_name;  // kCommand
+  boost::json::object body;  // kCommand
 
-  static Step of(TestEvent e) { return {Kind::kEvent, std::move(e), 0}; }
-  static Step watermark(int64_t t) { return {Kind::kWatermark, {}, t}; }
+  static Step of(TestEvent e) { return {Kind::kEvent, std::move(e), 0, {}, {}}; }
+  static Step watermark(int64_t t) { return {Kind::kWatermark, {}, t, {}, {}}; }
+  // A run-time command (Engine::command) to the named operator, after everything before it.
+  static Step command(std::string op, boost::json::object c) {
+    return {Kind::kCommand, {}, 0, std::move(op), std::move(c)};
+  }
 };
 
 struct HarnessOptions {

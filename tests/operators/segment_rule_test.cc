@@ -29,12 +29,16 @@ struct Profiles {
       return v == s->second.end() ? FeatureValue::missing() : v->second;
     });
   }
-  void set(uint32_t slot, const std::string& path, double v) { values[slot][path] = FeatureValue::of_number(v); }
+  void set(uint32_t slot, const std::string& path, double v) {
+    values[slot][path] = FeatureValue::of_number(v);
+  }
   void set(uint32_t slot, const std::string& path, const std::string& v) {
     texts[path + std::to_string(slot)] = v;
     values[slot][path] = FeatureValue::of_string(texts[path + std::to_string(slot)]);
   }
-  void set(uint32_t slot, const std::string& path, bool v) { values[slot][path] = FeatureValue::of_bool(v); }
+  void set(uint32_t slot, const std::string& path, bool v) {
+    values[slot][path] = FeatureValue::of_bool(v);
+  }
 };
 
 TEST(SegmentRule, EvaluatesComparisonsLogicAndLists) {
@@ -110,7 +114,8 @@ TEST(SegmentRule, ErrorsGiveThePositionAndTheReason) {
       {"rfm.m >= 4 rfm.m", 11, "unexpected 'rfm.m'"},
       {"rfm.m # 4", 6, "unexpected character '#'"},
       {"lifecycle == \"open", 13, "the string is not closed"},
-      {"days_since(lifecycle) > 3", 11, "days_since needs a time (milliseconds), 'lifecycle' is a string"},
+      {"days_since(lifecycle) > 3", 11,
+       "days_since needs a time (milliseconds), 'lifecycle' is a string"},
       {"sessions.current.converted > true", 27, "'>' does not apply to booleans"},
   };
   for (const auto& [text, pos, reason] : cases) {
@@ -127,7 +132,8 @@ TEST(SegmentRule, ErrorsGiveThePositionAndTheReason) {
 TEST(SegmentRule, RefusesOverlongRules) {
   Profiles p;
   std::string text = "rfm.m >= 1";
-  while (text.size() <= 4096) text += " and rfm.m >= 1";
+  while (text.size() <= 4096)
+    text += " and rfm.m >= 1";
   EXPECT_FALSE(SegmentRule::compile(text, p.catalog).is_ok());
 }
 
