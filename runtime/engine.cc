@@ -25,6 +25,9 @@ Status Engine::init() {
   fabric_.settings = options_.settings;
   fabric_.workers = options_.settings.resolved_workers();
   fabric_.barriers = &barriers_;
+  for (uint32_t s = 0; s < spec_.stage_count(); ++s) {
+    fabric_.boards.push_back(std::make_unique<AggregateBoard>(fabric_.settings.resolved_workers()));
+  }
   for (uint32_t w = 0; w < fabric_.workers; ++w) {
     fabric_.inboxes.push_back(
         std::make_unique<Inbox>(spec_.stage_count(), fabric_.settings.inbox_capacity_events));

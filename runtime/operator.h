@@ -8,6 +8,7 @@
 #include "runtime/batch_builder.h"
 #include "runtime/event.h"
 #include "runtime/features.h"
+#include "runtime/global_aggregate.h"
 #include "runtime/ids.h"
 #include "runtime/state_io.h"
 #include "runtime/status.h"
@@ -129,6 +130,15 @@ class Operator {
   }
   // Called after the timers due at a new watermark have fired.
   virtual void on_watermark(EventTime /*watermark*/, KeyVisitor& /*keys*/) {}
+
+  // Global aggregates (runtime/global_aggregate.h): an operator that aggregates globally gives its
+  // instance's contribution once per epoch of event time, and receives the merge over every key
+  // group of the topology, the same on every worker, before the watermark that started the epoch
+  // is handed on.
+  virtual bool aggregates_globally() const { return false; }
+  virtual std::unique_ptr<GlobalAggregate> local_aggregate() const { return nullptr; }
+  virtual void on_global_aggregate(std::shared_ptr<const GlobalAggregate> /*merged*/,
+                                   EventTime /*watermark*/) {}
 };
 
 }  // namespace eddy

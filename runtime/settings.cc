@@ -20,6 +20,7 @@ std::string RuntimeSettings::check() const {
   if (max_out_of_orderness_ms < 0) return "max_out_of_orderness_ms must not be negative";
   if (idle_timeout_ms < 0) return "idle_timeout_ms must not be negative";
   if (max_future_skew_ms < 0) return "max_future_skew_ms must not be negative";
+  if (global_aggregate_interval_ms < 1) return "global_aggregate_interval_ms must be positive";
   if (max_pending_tasks < 1) return "max_pending_tasks must be at least 1";
   return {};
 }

@@ -42,6 +42,8 @@ struct RuntimeSettings {
   // Live mode: an event time further than this ahead of the clock does not move the watermark, so
   // one client with a wrong clock cannot fire every timer early.
   int64_t max_future_skew_ms = 5 * kMillisPerMinute;
+  // Event time between two merges of global aggregates (the population behind RFM scores).
+  int64_t global_aggregate_interval_ms = kMillisPerMinute;
   // Tasks (queries, admin) that may wait in inboxes at once before callers are told 'busy'.
   int64_t max_pending_tasks = 1 << 14;
 

@@ -54,6 +54,8 @@ class StageInstance {
       fn(s, slots_.key(s));
   }
   const Operator& op(size_t i) const { return *ops_[i]; }
+  Operator& mutable_op(size_t i) { return *ops_[i]; }
+  size_t op_count() const { return ops_.size(); }
   const FeatureCatalog& features() const { return features_; }
   std::optional<size_t> find_operator(std::string_view name) const;
 

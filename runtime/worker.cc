@@ -34,6 +34,14 @@ Status Worker::init() {
       instances_[s][g.value()] = std::move(made).value();
     }
   }
+  aggregating_ops_.resize(stage_count_);
+  aggregate_epoch_.assign(stage_count_, INT64_MIN);
+  for (uint32_t s = 0; s < stage_count_ && !owned_.empty(); ++s) {
+    const StageInstance& first = *instances_[s][owned_.front().value()];
+    for (size_t i = 0; i < first.op_count(); ++i) {
+      if (first.op(i).aggregates_globally()) aggregating_ops_[s].push_back(i);
+    }
+  }
   watermark_.assign(stage_count_, kMinEventTime);
   sender_watermark_.assign(stage_count_, std::vector<EventTime>(fabric_.workers, kMinEventTime));
   barrier_arrivals_.resize(stage_count_);
@@ -170,12 +178,49 @@ void Worker::advance(StageId stage, EventTime wm) {
   for (KeyGroup g : owned_) {
     counters_.timers_fired += instances_[s][g.value()]->on_watermark(wm, *this);
   }
+  if (!aggregating_ops_[s].empty()) {
+    const int64_t interval = fabric_.settings.global_aggregate_interval_ms;
+    // Floor division, so that negative event times fall into the right epoch too.
+    const int64_t epoch = wm.value() / interval - (wm.value() % interval < 0 ? 1 : 0);
+    if (epoch > aggregate_epoch_[s]) exchange_aggregates(stage, epoch, wm);
+  }
   if (!is_last(stage)) {
     Message m;
     m.kind = MessageKind::kWatermark;
     m.watermark = wm;
     broadcast_next(stage, m);
   }
+}
+
+void Worker::exchange_aggregates(StageId stage, int64_t epoch, EventTime wm) {
+  const uint32_t s = stage.value();
+  AggregateParts parts;
+  for (size_t op : aggregating_ops_[s]) {
+    std::unique_ptr<GlobalAggregate> local;
+    for (KeyGroup g : owned_) {
+      auto part = instances_[s][g.value()]->op(op).local_aggregate();
+      if (!part) continue;
+      if (!local) {
+        local = std::move(part);
+      } else {
+        local->merge(*part);
+      }
+    }
+    parts.push_back(std::move(local));
+  }
+  AggregateBoard& board = *fabric_.boards[s];
+  board.publish(id_.value(), epoch, std::move(parts));
+  while (!board.ready(epoch)) {
+    for (uint32_t later = s + 1; later < stage_count_; ++later) drain(StageId(later));
+    board.wait(epoch, kBlockedRetryMicros);
+  }
+  const AggregateParts merged = board.merged(epoch);
+  for (size_t k = 0; k < aggregating_ops_[s].size(); ++k) {
+    for (KeyGroup g : owned_) {
+      instances_[s][g.value()]->mutable_op(aggregating_ops_[s][k]).on_global_aggregate(merged[k], wm);
+    }
+  }
+  aggregate_epoch_[s] = epoch;
 }
 
 void Worker::handle_barrier(StageId stage, uint32_t sender, uint64_t id) {

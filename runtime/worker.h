@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "runtime/barrier_tracker.h"
+#include "runtime/global_aggregate.h"
 #include "runtime/inbox.h"
 #include "runtime/settings.h"
 #include "runtime/sink.h"
@@ -27,6 +28,7 @@ struct Fabric {
   std::vector<std::vector<Sink*>> stage_sinks;
   std::map<std::string, Sink*, std::less<>> side_sinks;
   BarrierTracker* barriers = nullptr;
+  std::vector<std::unique_ptr<AggregateBoard>> boards;  // [stage]
 };
 
 // Counters of one worker, read through a task on the worker itself.
@@ -83,6 +85,9 @@ class Worker final : private StageOutput {
   void handle_end(StageId stage, uint32_t sender);
   void release_deferred();
   void advance(StageId stage, EventTime wm);
+  // Publishes this worker's global aggregates of `stage` for the epoch and waits for every
+  // worker's, draining later stages meanwhile so that nobody waits on a full exchange.
+  void exchange_aggregates(StageId stage, int64_t epoch, EventTime wm);
   void pass_barrier(StageId stage, uint64_t id);
   void pass_end(StageId stage);
   // Appends a control message for every worker of the next stage, after the events before it.
@@ -113,6 +118,8 @@ class Worker final : private StageOutput {
   std::vector<std::vector<Outbox>> outboxes_;
   std::vector<std::vector<BatchBuilder>> sink_buffers_;  // [stage][sink]
   std::map<std::string, BatchBuilder, std::less<>> side_buffers_;
+  std::vector<std::vector<size_t>> aggregating_ops_;  // [stage]: operators with global aggregates
+  std::vector<int64_t> aggregate_epoch_;               // [stage]: the last epoch exchanged
   uint64_t source_batches_seen_ = 0;
   std::deque<Message> deferred_;  // source markers waiting for the batches sent before them
   bool ended_ = false;

@@ -88,6 +88,11 @@ const std::map<std::string, Flag>& flags() {
       {"max-future-skew-ms",
        int_flag("event times further ahead of the clock do not move the watermark (default 300000)",
                 &RuntimeSettings::max_future_skew_ms, 0, int64_t{1} << 40, "max-future-skew-ms")},
+      {"global-aggregate-interval-ms",
+       int_flag("event time between merges of population statistics such as RFM quintiles "
+                "(default 60000)",
+                &RuntimeSettings::global_aggregate_interval_ms, 1, int64_t{1} << 40,
+                "global-aggregate-interval-ms")},
       {"max-pending-tasks",
        int_flag("queries waiting in worker inboxes before callers are told busy (default 16384)",
                 &RuntimeSettings::max_pending_tasks, 1, int64_t{1} << 30, "max-pending-tasks")},
