@@ -52,6 +52,8 @@ struct TimerFiring {
 inline constexpr std::string_view kLateOutput = "late";
 inline constexpr std::string_view kRejectedOutput = "rejected";
 inline constexpr std::string_view kUnroutableOutput = "unroutable";
+// Binding a sink to this name sends it every side output that has no sink of its own.
+inline constexpr std::string_view kAnySideOutput = "*";
 
 // What an operator may do while handling an event or a timer. Bound to the current key.
 class Context {

@@ -211,13 +211,16 @@ void Worker::exchange_aggregates(StageId stage, int64_t epoch, EventTime wm) {
   AggregateBoard& board = *fabric_.boards[s];
   board.publish(id_.value(), epoch, std::move(parts));
   while (!board.ready(epoch)) {
-    for (uint32_t later = s + 1; later < stage_count_; ++later) drain(StageId(later));
+    for (uint32_t later = s + 1; later < stage_count_; ++later)
+      drain(StageId(later));
     board.wait(epoch, kBlockedRetryMicros);
   }
   const AggregateParts merged = board.merged(epoch);
   for (size_t k = 0; k < aggregating_ops_[s].size(); ++k) {
     for (KeyGroup g : owned_) {
-      instances_[s][g.value()]->mutable_op(aggregating_ops_[s][k]).on_global_aggregate(merged[k], wm);
+      instances_[s][g.value()]
+          ->mutable_op(aggregating_ops_[s][k])
+          .on_global_aggregate(merged[k], wm);
     }
   }
   aggregate_epoch_[s] = epoch;
@@ -363,10 +366,14 @@ void Worker::side_output(StageId /*stage*/, std::string_view name, const EventRe
     counted = counters_.side_outputs.emplace(std::string(name), 0).first;
   }
   ++counted->second;
-  if (fabric_.side_sinks.find(name) == fabric_.side_sinks.end()) return;
+  if (fabric_.side_sinks.find(name) == fabric_.side_sinks.end()) {
+    if (fabric_.side_sinks.find(kAnySideOutput) == fabric_.side_sinks.end()) return;
+    name = kAnySideOutput;
+  }
   auto buffer = side_buffers_.find(name);
-  if (buffer == side_buffers_.end())
+  if (buffer == side_buffers_.end()) {
     buffer = side_buffers_.emplace(std::string(name), BatchBuilder()).first;
+  }
   buffer->second.add(event);
 }
 
@@ -382,7 +389,8 @@ void Worker::rejected(StageId stage, std::string_view reason, const EventRef& ev
 Status Worker::run_command(StageId stage, size_t op, const boost::json::object& command) {
   Status first;
   for (KeyGroup g : owned_) {
-    Status s = instances_[stage.value()][g.value()]->command(op, command, watermark_[stage.value()], *this);
+    Status s = instances_[stage.value()][g.value()]->command(op, command, watermark_[stage.value()],
+                                                             *this);
     if (!s && first.is_ok()) first = s;
   }
   return first;

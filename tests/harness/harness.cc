@@ -45,7 +45,7 @@ Result<std::unique_ptr<Harness>> Harness::create(TopologySpec spec, HarnessOptio
       eo.sinks[sink.name] = collector;
     }
   }
-  for (std::string_view name : {kLateOutput, kRejectedOutput, kUnroutableOutput}) {
+  for (std::string_view name : {kLateOutput, kRejectedOutput, kUnroutableOutput, kAnySideOutput}) {
     auto collector = std::make_shared<CollectingSink>();
     h->side_sinks_[std::string(name)] = collector;
     eo.side_sinks[std::string(name)] = collector;

@@ -72,7 +72,8 @@ class Harness {
   // through every stage.
   Status run(const std::vector<Step>& steps);
   // The records a sink or side output received so far, sorted so that runs with different worker
-  // counts compare equal.
+  // counts compare equal. Side outputs other than late, rejected and unroutable are all collected
+  // under "*".
   std::vector<CollectingSink::Record> sink(const std::string& name) const;
   std::vector<CollectingSink::Record> side_output(const std::string& name) const;
   Result<boost::json::object> query(const std::string& stage, const std::string& key);

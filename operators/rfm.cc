@@ -1,0 +1,329 @@
+#include "operators/rfm.h"
+
+#include <algorithm>
+#include <boost/json/value.hpp>
+#include <cmath>
+
+#include "runtime/event_types.h"
+
+namespace eddy {
+
+namespace {
+
+int64_t floor_div(int64_t a, int64_t b) {
+  return a / b - (a % b != 0 && (a < 0) != (b < 0) ? 1 : 0);
+}
+
+void bump(std::map<int64_t, int64_t>& hist, int64_t key, int64_t by) {
+  auto it = hist.try_emplace(key, 0).first;
+  it->second += by;
+  if (it->second == 0) hist.erase(it);
+}
+
+// How many of the population lie strictly below a value, from a histogram turned into prefix sums.
+struct Ranks {
+  std::vector<int64_t> keys;
+  std::vector<int64_t> below;  // below[i]: how many have a value < keys[i]
+  int64_t total = 0;
+
+  explicit Ranks(const std::map<int64_t, int64_t>& hist) {
+    for (const auto& [k, n] : hist) {
+      keys.push_back(k);
+      below.push_back(total);
+      total += n;
+    }
+  }
+  int64_t count_below(int64_t value) const {
+    const auto it = std::lower_bound(keys.begin(), keys.end(), value);
+    return it == keys.end() ? total : below[static_cast<size_t>(it - keys.begin())];
+  }
+};
+
+int score(int64_t below, int64_t population) {
+  if (population <= 0) return 0;
+  return static_cast<int>(std::min<int64_t>(5, 1 + 5 * below / population));
+}
+
+}  // namespace
+
+// The key group's share of the population: how many customers have each last-order day, each
+// frequency and each monetary bucket.
+class Rfm::Population final : public GlobalAggregate {
+ public:
+  std::map<int64_t, int64_t> last_day, frequency, money;
+  int64_t customers = 0;
+
+  void merge(const GlobalAggregate& other) override {
+    const auto& o = static_cast<const Population&>(other);
+    for (const auto& [k, n] : o.last_day)
+      bump(last_day, k, n);
+    for (const auto& [k, n] : o.frequency)
+      bump(frequency, k, n);
+    for (const auto& [k, n] : o.money)
+      bump(money, k, n);
+    customers += o.customers;
+  }
+  std::unique_ptr<GlobalAggregate> clone() const override {
+    return std::make_unique<Population>(*this);
+  }
+};
+
+// The merged population, prepared for rank look-ups.
+class Rfm::ScoreTable {
+ public:
+  explicit ScoreTable(const Population& p)
+      : customers(p.customers), last_day(p.last_day), frequency(p.frequency), money(p.money) {}
+  int64_t customers;
+  Ranks last_day, frequency, money;
+};
+
+int32_t Rfm::money_bucket(int64_t cents) {
+  if (cents <= 0) return 0;
+  // log base 1.01: buckets 1% wide, about 2100 of them up to ten million.
+  return 1 +
+         static_cast<int32_t>(std::floor(std::log(static_cast<double>(cents)) / std::log(1.01)));
+}
+
+std::string_view Rfm::segment_name(int r, int f) {
+  if (r < 1 || f < 1) return {};
+  if (r <= 2) return f <= 2 ? "Hibernating" : f <= 4 ? "At Risk" : "Cannot Lose Them";
+  if (r == 3) return f <= 2 ? "About To Sleep" : f == 3 ? "Need Attention" : "Loyal Customers";
+  if (r == 4) return f == 1 ? "Promising" : f <= 3 ? "Potential Loyalists" : "Loyal Customers";
+  return f == 1 ? "New Customers" : f <= 3 ? "Potential Loyalists" : "Champions";
+}
+
+Result<std::unique_ptr<Operator>> Rfm::create(const OperatorArgs& args) {
+  auto op = std::make_unique<Rfm>();
+  op->population_ = std::make_unique<Population>();
+  if (const auto* v = args.config.if_contains("lookback_ms")) {
+    if (!v->is_int64() || v->as_int64() < kMillisPerDay) {
+      return {Errc::kInvalidArgument, "'lookback_ms' must be a whole number of at least one day"};
+    }
+    op->lookback_ms_ = v->as_int64();
+  }
+  if (const auto* v = args.config.if_contains("max_orders_per_key")) {
+    if (!v->is_int64() || v->as_int64() < 1)
+      return {Errc::kInvalidArgument, "'max_orders_per_key' must be positive"};
+    op->max_orders_ = static_cast<size_t>(v->as_int64());
+  }
+  std::string_view order_type = "Order Completed";
+  if (const auto* v = args.config.if_contains("order_type")) {
+    if (!v->is_string()) return {Errc::kInvalidArgument, "'order_type' must be an event name"};
+    order_type = v->as_string();
+  }
+  op->order_type_ = args.types.find(order_type);
+  if (op->order_type_ == EventTypeRegistry::kUnknown) {
+    return {Errc::kInvalidArgument,
+            "event type '" + std::string(order_type) + "' is not accepted by the topology"};
+  }
+  return std::unique_ptr<Operator>(std::move(op));
+}
+
+void Rfm::on_new_slot(uint32_t slot) {
+  if (slot >= keys_.size()) keys_.resize(slot + 1);
+}
+
+void Rfm::recount(uint32_t slot) {
+  PerKey& k = keys_[slot];
+  Population& p = *population_;
+  if (k.counted) {
+    bump(p.last_day, k.counted_day, -1);
+    bump(p.frequency, k.counted_frequency, -1);
+    bump(p.money, k.counted_bucket, -1);
+    --p.customers;
+  }
+  k.counted = !k.orders.empty();
+  if (!k.counted) return;
+  k.counted_day = floor_div(k.orders.back().time_ms, kMillisPerDay);
+  k.counted_frequency = static_cast<uint32_t>(k.orders.size());
+  k.counted_bucket = money_bucket(k.cents);
+  bump(p.last_day, k.counted_day, 1);
+  bump(p.frequency, k.counted_frequency, 1);
+  bump(p.money, k.counted_bucket, 1);
+  ++p.customers;
+}
+
+void Rfm::expire(uint32_t slot, EventTime now) {
+  PerKey& k = keys_[slot];
+  const int64_t oldest_kept = now.value() - lookback_ms_;  // an order at exactly this time is out
+  size_t gone = 0;
+  while (gone < k.orders.size() && k.orders[gone].time_ms <= oldest_kept)
+    k.cents -= k.orders[gone++].cents;
+  if (gone == 0) return;
+  k.orders.erase(k.orders.begin(), k.orders.begin() + static_cast<ptrdiff_t>(gone));
+  recount(slot);
+}
+
+void Rfm::arm_expiry(uint32_t slot, Context& ctx) {
+  const PerKey& k = keys_[slot];
+  if (!k.orders.empty()) ctx.set_timer(EventTime(k.orders.front().time_ms + lookback_ms_), 0);
+}
+
+Flow Rfm::on_event(const EventRef& event, Context& ctx) {
+  if (event.type() != order_type_) return Flow::kPass;
+  const double amount = event.amount();
+  if (!std::isfinite(amount) || amount < 0) {
+    ctx.reject(event, "order_revenue_invalid");
+    return Flow::kPass;
+  }
+  const int64_t now = std::max(ctx.watermark().value(), event.time().value());
+  if (event.time().value() <= now - lookback_ms_) {
+    ctx.side_output("outside_window", event);
+    return Flow::kPass;
+  }
+  PerKey& k = keys_[ctx.slot()];
+  const Order order{event.time().value(), std::llround(amount * 100)};
+  auto at = std::upper_bound(k.orders.begin(), k.orders.end(), order.time_ms,
+                             [](int64_t t, const Order& o) { return t < o.time_ms; });
+  const bool was_oldest = at == k.orders.begin();
+  k.orders.insert(at, order);
+  k.cents += order.cents;
+  if (k.orders.size() > max_orders_) {
+    // The oldest goes first: a customer past the cap keeps their most recent orders exactly.
+    k.cents -= k.orders.front().cents;
+    k.orders.erase(k.orders.begin());
+    ctx.side_output("rfm_order_cap", event);
+  }
+  recount(ctx.slot());
+  if (was_oldest) arm_expiry(ctx.slot(), ctx);
+  return Flow::kPass;
+}
+
+void Rfm::on_timer(const TimerFiring& timer, Context& ctx) {
+  expire(timer.slot, timer.time);
+  arm_expiry(timer.slot, ctx);
+}
+
+std::unique_ptr<GlobalAggregate> Rfm::local_aggregate() const {
+  return population_->clone();
+}
+
+void Rfm::on_global_aggregate(std::shared_ptr<const GlobalAggregate> merged, EventTime) {
+  if (!merged) return;
+  // Every instance of the worker receives the same merge; they share one prepared table.
+  static thread_local std::weak_ptr<const GlobalAggregate> last_merged;
+  static thread_local std::shared_ptr<const ScoreTable> last_table;
+  if (last_merged.lock() != merged) {
+    last_table = std::make_shared<const ScoreTable>(static_cast<const Population&>(*merged));
+    last_merged = merged;
+  }
+  table_ = last_table;
+}
+
+Rfm::Scores Rfm::scores(uint32_t slot) const {
+  const PerKey& k = keys_[slot];
+  if (!k.counted || !table_) return {};
+  Scores s;
+  s.r = score(table_->last_day.count_below(k.counted_day), table_->customers);
+  s.f = score(table_->frequency.count_below(k.counted_frequency), table_->customers);
+  s.m = score(table_->money.count_below(k.counted_bucket), table_->customers);
+  return s;
+}
+
+Status Rfm::declare_features(FeatureCatalog& catalog) {
+  using Kind = FeatureValue::Kind;
+  auto number = [&](const char* path, auto get) {
+    return catalog.add(path, Kind::kNumber,
+                       [this, get](uint32_t slot, EventTime now) { return get(slot, now); });
+  };
+  Status s = number("rfm.frequency", [this](uint32_t slot, EventTime) {
+    return FeatureValue::of_number(static_cast<double>(keys_[slot].orders.size()));
+  });
+  if (s)
+    s = number("rfm.monetary", [this](uint32_t slot, EventTime) {
+      return FeatureValue::of_number(static_cast<double>(keys_[slot].cents) / 100);
+    });
+  if (s)
+    s = number("rfm.recency_days", [this](uint32_t slot, EventTime now) {
+      const PerKey& k = keys_[slot];
+      if (k.orders.empty()) return FeatureValue::missing();
+      return FeatureValue::of_number(
+          static_cast<double>(floor_div(now.value() - k.orders.back().time_ms, kMillisPerDay)));
+    });
+  if (s)
+    s = number("last_order_at", [this](uint32_t slot, EventTime) {
+      const PerKey& k = keys_[slot];
+      return k.orders.empty()
+                 ? FeatureValue::missing()
+                 : FeatureValue::of_number(static_cast<double>(k.orders.back().time_ms));
+    });
+  if (s)
+    s = number("rfm.r", [this](uint32_t slot, EventTime) {
+      return FeatureValue::of_number(scores(slot).r);
+    });
+  if (s)
+    s = number("rfm.f", [this](uint32_t slot, EventTime) {
+      return FeatureValue::of_number(scores(slot).f);
+    });
+  if (s)
+    s = number("rfm.m", [this](uint32_t slot, EventTime) {
+      return FeatureValue::of_number(scores(slot).m);
+    });
+  if (s)
+    s = catalog.add("rfm.segment", Kind::kString, [this](uint32_t slot, EventTime) {
+      const Scores sc = scores(slot);
+      const std::string_view name = segment_name(sc.r, sc.f);
+      return name.empty() ? FeatureValue::missing() : FeatureValue::of_string(name);
+    });
+  return s;
+}
+
+void Rfm::on_query(uint32_t slot, boost::json::object& out) const {
+  const PerKey& k = keys_[slot];
+  const Scores s = scores(slot);
+  boost::json::object rfm;
+  if (k.orders.empty()) {
+    rfm["recency_days"] = nullptr;
+  } else {
+    // As of the newest order's day; the live value ages with the watermark (feature
+    // rfm.recency_days).
+    rfm["last_order_at_ms"] = k.orders.back().time_ms;
+  }
+  rfm["frequency"] = k.orders.size();
+  rfm["monetary"] = static_cast<double>(k.cents) / 100;
+  rfm["r"] = s.r;
+  rfm["f"] = s.f;
+  rfm["m"] = s.m;
+  const std::string_view name = segment_name(s.r, s.f);
+  if (name.empty()) {
+    rfm["segment"] = nullptr;
+  } else {
+    rfm["segment"] = name;
+  }
+  out["rfm"] = std::move(rfm);
+}
+
+void Rfm::snapshot(StateWriter& out) const {
+  out.put<uint64_t>(keys_.size());
+  for (const PerKey& k : keys_) {
+    out.put<uint32_t>(static_cast<uint32_t>(k.orders.size()));
+    for (const Order& o : k.orders) {
+      out.put<int64_t>(o.time_ms);
+      out.put<int64_t>(o.cents);
+    }
+  }
+}
+
+Status Rfm::restore(StateReader& in, uint32_t slot_count) {
+  const auto n = in.get<uint64_t>();
+  if (!in.ok() || n != slot_count) return {Errc::kCorrupt, "rfm state does not match the keys"};
+  keys_.assign(n, {});
+  population_ = std::make_unique<Population>();
+  table_.reset();
+  for (uint32_t slot = 0; slot < n; ++slot) {
+    PerKey& k = keys_[slot];
+    const auto orders = in.get<uint32_t>();
+    if (orders > max_orders_) return {Errc::kCorrupt, "rfm state holds more orders than the cap"};
+    for (uint32_t i = 0; i < orders && in.ok(); ++i) {
+      const int64_t t = in.get<int64_t>();
+      const int64_t c = in.get<int64_t>();
+      k.orders.push_back({t, c});
+      k.cents += c;
+    }
+    if (!in.ok()) return {Errc::kCorrupt, "rfm state is truncated"};
+    recount(slot);
+  }
+  return {};
+}
+
+}  // namespace eddy
