@@ -65,7 +65,9 @@ class Context {
   virtual std::string_view key() const = 0;
   virtual KeyGroup key_group() const = 0;
   virtual EventTime watermark() const = 0;
-  // True when the event time is older than the watermark minus the allowed lateness.
+  virtual EventTime allowed_lateness() const = 0;
+  // True when the event time is older than the watermark minus the allowed lateness. Only input
+  // is ever routed as late by the runtime; events that operators emit are not.
   virtual bool is_late(EventTime t) const = 0;
 
   // Event-time timers for the current key and this operator. Setting the same (time, tag) twice
@@ -75,11 +77,14 @@ class Context {
 
   // Emits a new event for the current key. It goes through the rest of the stage's operators and
   // then to the stage's output. The draft's key is ignored: an operator emits for its own key.
+  // Read what you need from the event at hand before emitting: if that event was itself emitted
+  // by an earlier operator, emitting may move the bytes its string views point into.
   virtual void emit(const EventDraft& draft) = 0;
   // Sends an event to a named side output instead of downstream.
   virtual void side_output(std::string_view name, const EventRef& event) = 0;
   // An event the operator cannot use (an order without revenue, a negative price): counted under
-  // the reason and sent to the "rejected" side output.
+  // the reason and sent to the "rejected" side output. It reports; whether the event goes on is
+  // still the operator's Flow, and usually it should (kPass): later operators may well use it.
   virtual void reject(const EventRef& event, std::string_view reason) = 0;
 };
 

@@ -6,14 +6,21 @@ namespace eddy {
 
 class StageInstance::Ctx final : public Context {
  public:
-  Ctx(StageInstance& stage, uint32_t slot, size_t op, EventTime watermark, StageOutput& out)
-      : stage_(stage), slot_(slot), op_(op), watermark_(watermark), out_(out) {}
+  Ctx(StageInstance& stage, uint32_t slot, size_t op, EventTime watermark, StageOutput& out,
+      bool* reported_late = nullptr)
+      : stage_(stage),
+        slot_(slot),
+        op_(op),
+        watermark_(watermark),
+        out_(out),
+        reported_late_(reported_late) {}
 
   uint32_t slot() const override { return slot_; }
   KeyHash key_hash() const override { return stage_.slots_.hash(slot_); }
   std::string_view key() const override { return stage_.slots_.key(slot_); }
   KeyGroup key_group() const override { return stage_.group_; }
   EventTime watermark() const override { return watermark_; }
+  EventTime allowed_lateness() const override { return stage_.allowed_lateness_; }
 
   bool is_late(EventTime t) const override {
     if (watermark_ == kMinEventTime) return false;
@@ -31,10 +38,15 @@ class StageInstance::Ctx final : public Context {
     EventDraft own = draft;
     own.key = stage_.slots_.key(slot_);
     EventRef ref = stage_.scratch_.add(own, key_hash());
-    stage_.run_chain(op_ + 1, ref, slot_, watermark_, out_);
+    stage_.run_chain(op_ + 1, ref, slot_, watermark_, out_, Origin::kDerived);
   }
 
   void side_output(std::string_view name, const EventRef& event) override {
+    // An operator that reports the event late itself spares the later ones reporting it again.
+    if (name == kLateOutput && reported_late_ != nullptr) {
+      if (*reported_late_) return;
+      *reported_late_ = true;
+    }
     out_.side_output(stage_.stage_, name, event);
   }
 
@@ -52,6 +64,7 @@ class StageInstance::Ctx final : public Context {
   size_t op_;
   EventTime watermark_;
   StageOutput& out_;
+  bool* reported_late_;
 };
 
 class StageInstance::Visitor final : public KeyVisitor {
@@ -131,16 +144,19 @@ uint32_t StageInstance::slot_for(const EventRef& event) {
 void StageInstance::on_event(const EventRef& event, EventTime watermark, StageOutput& out) {
   const uint32_t slot = slot_for(event);
   ++depth_;
-  run_chain(0, event, slot, watermark, out);
+  run_chain(0, event, slot, watermark, out, Origin::kInput);
   if (--depth_ == 0) scratch_.clear();
 }
 
 void StageInstance::run_chain(size_t first, const EventRef& event, uint32_t slot,
-                              EventTime watermark, StageOutput& out) {
+                              EventTime watermark, StageOutput& out, Origin origin) {
   bool reported_late = false;
   for (size_t i = first; i < ops_.size(); ++i) {
-    Ctx ctx(*this, slot, i, watermark, out);
-    if (lateness_[i] == LatenessPolicy::kSideOutput && ctx.is_late(event.time())) {
+    Ctx ctx(*this, slot, i, watermark, out, &reported_late);
+    // Only input can be late. An event an operator derives (a session closed by a timer after the
+    // watermark jumped) carries the time it describes, which may well be behind the watermark.
+    if (origin == Origin::kInput && lateness_[i] == LatenessPolicy::kSideOutput &&
+        ctx.is_late(event.time())) {
       // Reported once per event however many operators skip it.
       if (!reported_late) out.side_output(stage_, kLateOutput, event);
       reported_late = true;

@@ -70,9 +70,10 @@ class StageInstance {
                 std::vector<std::unique_ptr<Operator>> ops);
   Status wire_features();
 
+  enum class Origin : uint8_t { kInput, kDerived };
   // Hands an event to operators [first, end) and then to the output.
   void run_chain(size_t first, const EventRef& event, uint32_t slot, EventTime watermark,
-                 StageOutput& out);
+                 StageOutput& out, Origin origin);
   uint32_t slot_for(const EventRef& event);
 
   const StageSpec& spec_;
