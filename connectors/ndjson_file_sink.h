@@ -1,0 +1,44 @@
+#pragma once
+
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "runtime/event_types.h"
+#include "runtime/sink.h"
+#include "runtime/status.h"
+
+namespace eddy {
+
+// Appends every event it receives to a file, one JSON object per line:
+//   {"key":"u42","type":"Cart Abandoned","time_ms":...,"amount":...,"quantity":...,"item":"...",
+//    "properties":{...}}
+// Thread-safe; each batch is written with one call and flushed, so a line is never torn by another
+// writer. A failed write is counted, not retried (the outbound sink with retries is a connector of
+// its own).
+class NdjsonFileSink final : public Sink {
+ public:
+  static Result<std::unique_ptr<NdjsonFileSink>> open(
+      const std::string& path, std::shared_ptr<const EventTypeRegistry> types);
+  ~NdjsonFileSink() override;
+
+  void write(const EventBatch& batch) override;
+  uint64_t written() const;
+  uint64_t failed_writes() const;
+
+ private:
+  NdjsonFileSink(std::FILE* file, std::shared_ptr<const EventTypeRegistry> types)
+      : file_(file), types_(std::move(types)) {}
+
+  mutable std::mutex mu_;
+  std::FILE* file_;
+  std::shared_ptr<const EventTypeRegistry> types_;
+  uint64_t written_ = 0;
+  uint64_t failed_ = 0;
+};
+
+// One event as the JSON line above, without the newline.
+std::string event_to_json(const EventRef& event, const EventTypeRegistry& types);
+
+}  // namespace eddy
