@@ -14,7 +14,9 @@ StrRef BatchBuilder::intern(std::string_view s) {
   return r;
 }
 
-EventRef BatchBuilder::add(const EventDraft& draft) { return add(draft, hash_key(draft.key)); }
+EventRef BatchBuilder::add(const EventDraft& draft) {
+  return add(draft, hash_key(draft.key));
+}
 
 EventRef BatchBuilder::add(const EventDraft& draft, KeyHash precomputed) {
   Event e;
@@ -34,11 +36,20 @@ EventRef BatchBuilder::add(const EventDraft& draft, KeyHash precomputed) {
     p.name = intern(d.name);
     p.kind = d.value.kind();
     switch (p.kind) {
-      case PropKind::kNull: break;
-      case PropKind::kBool: p.b = d.value.as_bool(); break;
-      case PropKind::kInt: p.i = d.value.as_int(); break;
-      case PropKind::kDouble: p.d = d.value.as_double(); break;
-      case PropKind::kString: p.s = intern(d.value.as_string()); break;
+      case PropKind::kNull:
+        break;
+      case PropKind::kBool:
+        p.b = d.value.as_bool();
+        break;
+      case PropKind::kInt:
+        p.i = d.value.as_int();
+        break;
+      case PropKind::kDouble:
+        p.d = d.value.as_double();
+        break;
+      case PropKind::kString:
+        p.s = intern(d.value.as_string());
+        break;
     }
     payload_->props.push_back(p);
   }

@@ -18,7 +18,8 @@ const FeatureCatalog::Feature* FeatureCatalog::find(std::string_view path) const
 std::vector<std::string> FeatureCatalog::paths() const {
   std::vector<std::string> out;
   out.reserve(features_.size());
-  for (const auto& [path, f] : features_) out.push_back(path);
+  for (const auto& [path, f] : features_)
+    out.push_back(path);
   return out;
 }
 

@@ -22,7 +22,8 @@ void AggregateBoard::publish(uint32_t worker, int64_t epoch, AggregateParts part
 
 void AggregateBoard::forget_before_locked(int64_t epoch) {
   for (auto& entries : by_worker_) {
-    while (entries.size() > 1 && entries.front().to < epoch) entries.pop_front();
+    while (entries.size() > 1 && entries.front().to < epoch)
+      entries.pop_front();
   }
 }
 
@@ -52,7 +53,8 @@ AggregateParts AggregateBoard::merged(int64_t epoch) const {
     });
     if (covering == entries.end()) continue;  // not ready: callers check ready() first
     if (out.empty()) {
-      for (const auto& part : covering->parts) out.push_back(part ? part->clone() : nullptr);
+      for (const auto& part : covering->parts)
+        out.push_back(part ? part->clone() : nullptr);
       continue;
     }
     for (size_t i = 0; i < out.size() && i < covering->parts.size(); ++i) {

@@ -98,7 +98,8 @@ class KeyVisitor {
   virtual uint32_t key_count() const = 0;
   virtual void visit(uint32_t slot, const std::function<void(Context&)>& fn) = 0;
   void visit_all(const std::function<void(Context&)>& fn) {
-    for (uint32_t slot = 0; slot < key_count(); ++slot) visit(slot, fn);
+    for (uint32_t slot = 0; slot < key_count(); ++slot)
+      visit(slot, fn);
   }
 };
 
@@ -108,6 +109,10 @@ class Operator {
 
   // Called once per new key before its first event, so the operator can size its per-slot state.
   virtual void on_new_slot(uint32_t slot) = 0;
+  // A hint that an event for `slot` comes soon: start loading its state (__builtin_prefetch). The
+  // worker looks up a run of events' keys first and handles them after, so that the cache misses
+  // of several keys overlap instead of following one another.
+  virtual void prefetch(uint32_t /*slot*/) const {}
   virtual Flow on_event(const EventRef& event, Context& ctx) = 0;
   virtual void on_timer(const TimerFiring& /*timer*/, Context& /*ctx*/) {}
 

@@ -39,12 +39,22 @@ std::optional<RejectReason> Source::check(const EventRef& e) const {
   return std::nullopt;
 }
 
-SubmitResult Source::submit(EventBatch batch) {
+SubmitResult Source::submit(const EventBatch& batch) {
   SubmitResult result;
   GateHolder held(gate_);
   if (!held.entered()) {
     result.status = Status(Errc::kStopped, "the engine is shutting down");
     return result;
+  }
+  // A full inbox is the common reason to refuse; finding out before splitting the batch spares a
+  // retrying producer the whole split each time. The reservations below remain the real check.
+  for (uint32_t w = 0; w < workers_; ++w) {
+    const int64_t queued = inboxes_[w]->queued_events(StageId(0));
+    if (queued != 0 && queued >= inboxes_[w]->capacity_events()) {
+      busy_.fetch_add(1, std::memory_order_relaxed);
+      result.status = Status(Errc::kBusy, "worker inboxes are full");
+      return result;
+    }
   }
 
   // Split by destination worker, dropping (and reporting) what fails the checks. Splits share the

@@ -57,7 +57,7 @@ class Source {
   Source(const TopologySpec& spec, const RuntimeSettings& settings, uint32_t workers,
          std::vector<std::unique_ptr<Inbox>>& inboxes, const Clock& clock, Gate& gate);
 
-  SubmitResult submit(EventBatch batch);
+  SubmitResult submit(const EventBatch& batch);
 
   // Live mode: moves the watermark with the wall clock once input has been idle for the idle
   // timeout. Called periodically by the engine's ticker (or by a test, with a manual clock).

@@ -122,7 +122,8 @@ StageInstance::StageInstance(const StageSpec& spec, StageId stage, KeyGroup grou
       group_(group),
       allowed_lateness_(allowed_lateness),
       ops_(std::move(ops)) {
-  for (const auto& op : ops_) lateness_.push_back(op->lateness_policy());
+  for (const auto& op : ops_)
+    lateness_.push_back(op->lateness_policy());
 }
 
 std::optional<size_t> StageInstance::find_operator(std::string_view name) const {
@@ -142,10 +143,21 @@ uint32_t StageInstance::slot_for(const EventRef& event) {
 }
 
 void StageInstance::on_event(const EventRef& event, EventTime watermark, StageOutput& out) {
+  on_event(event, prepare(event), watermark, out);
+}
+
+uint32_t StageInstance::prepare(const EventRef& event) {
   const uint32_t slot = slot_for(event);
+  for (const auto& op : ops_)
+    op->prefetch(slot);
+  return slot;
+}
+
+void StageInstance::on_event(const EventRef& event, uint32_t slot, EventTime watermark,
+                             StageOutput& out) {
   ++depth_;
   run_chain(0, event, slot, watermark, out, Origin::kInput);
-  if (--depth_ == 0) scratch_.clear();
+  if (--depth_ == 0 && !scratch_.empty()) scratch_.clear();
 }
 
 void StageInstance::run_chain(size_t first, const EventRef& event, uint32_t slot,
@@ -173,7 +185,7 @@ size_t StageInstance::on_watermark(EventTime watermark, StageOutput& out) {
     Ctx ctx(*this, t.slot, t.op, watermark, out);
     ops_[t.op]->on_timer(TimerFiring{t.time, t.slot, t.key_hash, t.tag}, ctx);
   });
-  if (--depth_ == 0) scratch_.clear();
+  if (--depth_ == 0 && !scratch_.empty()) scratch_.clear();
   for (size_t i = 0; i < ops_.size(); ++i) {
     Visitor keys(*this, i, watermark, out);
     ops_[i]->on_watermark(watermark, keys);

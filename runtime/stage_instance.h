@@ -38,6 +38,12 @@ class StageInstance {
   // Runs an event through the stage's operators, in order. `watermark` is the stage's current
   // watermark on this worker.
   void on_event(const EventRef& event, EventTime watermark, StageOutput& out);
+  // The same in two steps: find (or create) the key's slot and prefetch its state; later, handle
+  // the event. Workers do the first step for a run of events before the second.
+  uint32_t prepare(const EventRef& event);
+  // Before prepare: start loading the key's bucket of the slot index.
+  void prefetch_key(KeyHash hash) const { slots_.prefetch(hash); }
+  void on_event(const EventRef& event, uint32_t slot, EventTime watermark, StageOutput& out);
   // Fires the timers due at the new watermark, then tells every operator the watermark moved.
   // Returns how many timers fired.
   size_t on_watermark(EventTime watermark, StageOutput& out);

@@ -19,12 +19,14 @@ TopologyBuilder& TopologyBuilder::version(uint32_t v) {
 }
 
 TopologyBuilder& TopologyBuilder::accept_types(std::initializer_list<std::string_view> names) {
-  for (std::string_view n : names) accept_type(n);
+  for (std::string_view n : names)
+    accept_type(n);
   return *this;
 }
 
 TopologyBuilder& TopologyBuilder::accept_types(std::span<const std::string_view> names) {
-  for (std::string_view n : names) accept_type(n);
+  for (std::string_view n : names)
+    accept_type(n);
   return *this;
 }
 
@@ -35,7 +37,8 @@ TopologyBuilder& TopologyBuilder::accept_type(std::string_view name) {
 
 TopologyBuilder& TopologyBuilder::stage(std::string name, std::string key_name) {
   if (!stages_.empty()) {
-    fail("stage '" + name + "': only the first stage is opened with stage(); later ones with "
+    fail("stage '" + name +
+         "': only the first stage is opened with stage(); later ones with "
          "key_by()");
   }
   PendingStage s;
@@ -67,13 +70,15 @@ TopologyBuilder& TopologyBuilder::op(std::string name, std::string kind,
   return *this;
 }
 
-TopologyBuilder& TopologyBuilder::sink(std::string name, std::initializer_list<std::string_view> types) {
+TopologyBuilder& TopologyBuilder::sink(std::string name,
+                                       std::initializer_list<std::string_view> types) {
   if (stages_.empty()) {
     fail("sink '" + name + "' is declared before any stage");
     return *this;
   }
   PendingSink s{std::move(name), {}};
-  for (std::string_view t : types) s.types.emplace_back(t);
+  for (std::string_view t : types)
+    s.types.emplace_back(t);
   stages_.back().sinks.push_back(std::move(s));
   return *this;
 }
@@ -104,7 +109,8 @@ Result<TopologySpec> TopologyBuilder::build() const {
     const std::string where = "stage '" + stage + "'";
     if (stage.empty()) return error("a stage has no name");
     if (!stage_names.insert(stage).second) return error(where + " is declared twice");
-    if (pending.keyed_by_call && !pending.spec.key_by) return error(where + ": key_by has no selector");
+    if (pending.keyed_by_call && !pending.spec.key_by)
+      return error(where + ": key_by has no selector");
     if (pending.spec.operators.empty() && pending.sinks.empty()) {
       return error(where + " has no operators and no sinks");
     }
@@ -120,7 +126,8 @@ Result<TopologySpec> TopologyBuilder::build() const {
     for (const PendingSink& sink : pending.sinks) {
       const std::string sink_where = where + ", sink '" + sink.name + "'";
       if (sink.name.empty()) return error(where + ": a sink has no name");
-      if (!sink_names.insert(sink.name).second) return error(sink_where + ": the name is used twice");
+      if (!sink_names.insert(sink.name).second)
+        return error(sink_where + ": the name is used twice");
       SinkSpec s{sink.name, {}};
       for (const std::string& t : sink.types) {
         EventType id = types->find(t);

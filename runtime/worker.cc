@@ -144,16 +144,39 @@ void Worker::handle_events(StageId stage, const EventBatch& batch) {
   auto& instances = instances_[stage.value()];
   const EventTime wm = watermark_[stage.value()];
   const uint32_t groups = fabric_.settings.key_groups;
-  for (const Event& e : batch.events) {
-    EventRef ref(e, *batch.payload);
-    StageInstance* inst = instances[key_group_of(e.key_hash, groups).value()].get();
-    if (inst == nullptr) {
-      // Routing and ownership are computed by the same functions, so this is a bug; the event is
-      // kept visible rather than lost.
-      side_output(stage, kUnroutableOutput, ref);
-      continue;
+  // Three passes over runs of events: prefetch every key's bucket of the slot index, then look up
+  // every slot (prefetching the operators' state for it), then run the operators. Handling one
+  // event at a time, each event paid its misses in turn; this way a run's misses overlap.
+  constexpr size_t kRun = 64;
+  struct Prepared {
+    StageInstance* inst;
+    uint32_t slot;
+  };
+  Prepared run[kRun];
+  const size_t n = batch.events.size();
+  for (size_t start = 0; start < n; start += kRun) {
+    const size_t end = std::min(n, start + kRun);
+    for (size_t i = start; i < end; ++i) {
+      const Event& e = batch.events[i];
+      StageInstance* inst = instances[key_group_of(e.key_hash, groups).value()].get();
+      run[i - start] = {inst, 0};
+      if (inst != nullptr) inst->prefetch_key(e.key_hash);
     }
-    inst->on_event(ref, wm, *this);
+    for (size_t i = start; i < end; ++i) {
+      Prepared& p = run[i - start];
+      if (p.inst != nullptr) p.slot = p.inst->prepare(EventRef(batch.events[i], *batch.payload));
+    }
+    for (size_t i = start; i < end; ++i) {
+      const EventRef ref(batch.events[i], *batch.payload);
+      const Prepared& p = run[i - start];
+      if (p.inst == nullptr) {
+        // Routing and ownership are computed by the same functions, so this is a bug; the event
+        // is kept visible rather than lost.
+        side_output(stage, kUnroutableOutput, ref);
+        continue;
+      }
+      p.inst->on_event(ref, p.slot, wm, *this);
+    }
   }
   counters_.events_processed += batch.size();
 }

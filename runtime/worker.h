@@ -119,7 +119,7 @@ class Worker final : private StageOutput {
   std::vector<std::vector<BatchBuilder>> sink_buffers_;  // [stage][sink]
   std::map<std::string, BatchBuilder, std::less<>> side_buffers_;
   std::vector<std::vector<size_t>> aggregating_ops_;  // [stage]: operators with global aggregates
-  std::vector<int64_t> aggregate_epoch_;               // [stage]: the last epoch exchanged
+  std::vector<int64_t> aggregate_epoch_;              // [stage]: the last epoch exchanged
   uint64_t source_batches_seen_ = 0;
   std::deque<Message> deferred_;  // source markers waiting for the batches sent before them
   bool ended_ = false;
