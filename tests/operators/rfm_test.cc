@@ -22,7 +22,6 @@ constexpr int64_t kDay = kMillisPerDay;
 
 TopologySpec topology(int64_t lookback_days = 365) {
   auto registry = testing::test_registry();
-  (void)registry->add("rfm", &Rfm::create);
   auto spec = TopologyBuilder("rfm", registry)
                   .accept_types({"Order Completed", "Product Viewed"})
                   .stage("profiles")

@@ -56,7 +56,6 @@ class ScoreSetter final : public Operator {
 
 std::shared_ptr<OperatorRegistry> registry() {
   auto r = testing::test_registry();
-  (void)r->add("segments", &Segments::create);
   (void)r->add("score_setter", &ScoreSetter::create);
   return r;
 }

@@ -21,6 +21,10 @@ TEST(EddyOptions, ParsesBothFlagForms) {
   EXPECT_EQ(o->runtime.key_groups, 64u);
   EXPECT_EQ(o->runtime.time_mode, TimeMode::kReplay);
   EXPECT_EQ(o->runtime.allowed_lateness_ms, 60000);
+  auto cart = parse_eddy_options({"--cart-timeout-ms", "172800000"});
+  ASSERT_TRUE(cart.is_ok());
+  EXPECT_EQ(cart->ecommerce.cart_timeout_ms, 172'800'000) << "48 h, the seed case study's setting";
+  EXPECT_FALSE(parse_eddy_options({"--cart-timeout-ms", "0"}).is_ok());
 }
 
 TEST(EddyOptions, ErrorsSayWhichFlagAndWhy) {

@@ -20,17 +20,65 @@ std::span<const std::string_view> ecommerce_event_types() {
       "Product Reviewed",
       // Segment email spec.
       "Email Bounced", "Email Delivered", "Email Link Clicked", "Email Marked as Spam",
-      "Email Opened", "Unsubscribed"};
+      "Email Opened", "Unsubscribed",
+      // Derived by the operators (docs/event-model.md).
+      "Session Ended", "Cart Abandoned", "Lifecycle Changed", "Trigger Fired", "Segment Entered",
+      "Segment Exited"};
   return kTypes;
 }
 
-Result<TopologySpec> make_ecommerce_topology(std::shared_ptr<const OperatorRegistry> registry) {
+namespace {
+
+boost::json::object counter(const char* name, const char* type, int64_t window_ms,
+                            const char* aggregate) {
+  boost::json::object c{{"name", name}, {"window_ms", window_ms}, {"aggregate", aggregate}};
+  if (type != nullptr) c["type"] = type;
+  return c;
+}
+
+boost::json::object trigger(const char* name, const char* feature, const char* comparison,
+                            double threshold, const char* unless) {
+  boost::json::object t{
+      {"name", name}, {"feature", feature}, {comparison, threshold}, {"marketing", true}};
+  if (unless != nullptr) t["unless"] = unless;
+  return t;
+}
+
+}  // namespace
+
+Result<TopologySpec> make_ecommerce_topology(std::shared_ptr<const OperatorRegistry> registry,
+                                             const EcommerceSettings& settings) {
+  const int64_t week = 7 * kMillisPerDay;
+  boost::json::array counters{
+      counter("product_views_7d", "Product Viewed", week, "count"),
+      counter("orders_30d", "Order Completed", 30 * kMillisPerDay, "count"),
+      counter("revenue_90d", "Order Completed", 90 * kMillisPerDay, "sum"),
+      counter("product_page_visits_7d", "Product Viewed", week, "max_per_item"),
+  };
+  boost::json::object opens{
+      {"name", "email_opens_no_click_7d"}, {"kind", "opens_without_click"}, {"window_ms", week}};
+  counters.push_back(std::move(opens));
+
   TopologyBuilder b(kEcommerceTopology, std::move(registry));
   b.version(1).accept_types(ecommerce_event_types());
   b.stage(kProfilesStage, "customer")
-      .op("events", "keyed_counter", {{"label", "events"}})
-      .op("orders", "keyed_counter",
-          {{"label", "orders"}, {"types", boost::json::array{"Order Completed"}}});
+      .op("rfm", "rfm", {{"lookback_ms", settings.rfm_lookback_ms}})
+      .op("sessions", "sessionizer", {{"gap_ms", settings.session_gap_ms}})
+      .op("counters", "windowed_counters", {{"counters", std::move(counters)}})
+      .op("cart", "cart_abandonment", {{"timeout_ms", settings.cart_timeout_ms}})
+      .op("lifecycle", "lifecycle", {{"dormant_after_ms", settings.dormant_after_ms}})
+      .op("browse_abandon", "threshold_trigger",
+          trigger("browse_abandon", "sessions.current.product_views", "above", 5,
+                  "sessions.current.converted"))
+      .op("product_revisit", "threshold_trigger",
+          trigger("product_revisit", "counters.product_page_visits_7d", "above", 3, nullptr))
+      .op("email_no_click", "threshold_trigger",
+          trigger("email_no_click", "counters.email_opens_no_click_7d", "at_least", 1, nullptr))
+      .op(kSegmentsOperator, "segments")
+      .sink("triggers", {"Cart Abandoned", "Trigger Fired"})
+      .sink("segment_changes", {"Segment Entered", "Segment Exited"})
+      .sink("lifecycle_changes", {"Lifecycle Changed"})
+      .sink("sessions", {"Session Ended"});
   return b.build();
 }
 

@@ -4,21 +4,44 @@
 #include <span>
 #include <string_view>
 
+#include "runtime/ids.h"
 #include "runtime/operator_registry.h"
 #include "runtime/topology.h"
 
 namespace eddy {
 
-// The default topology that `eddy` serves: one profile per customer. It grows with the operators;
-// today it counts every customer's events and orders (with revenue).
+// The default topology that `eddy` serves: one profile per customer in one fused stage, keyed by
+// customer id. Its operators share the key's slot, so each event costs one key lookup:
+//
+//   rfm            recency, frequency, monetary; quintile scores; the named RFM segment
+//   sessions       30-minute gap sessions and their summaries
+//   counters       product_views_7d, orders_30d, revenue_90d, email_opens_no_click_7d,
+//                  product_page_visits_7d
+//   cart           cart abandonment after `cart_timeout_ms`
+//   lifecycle      awareness -> consideration -> purchase -> retention, dormant
+//   browse_abandon, product_revisit, email_no_click
+//                  the seed use cases' behavioural triggers
+//   segments       live segment membership, defined at run time (last: it reads the others)
+//
+// Outputs (sinks): "triggers" (Cart Abandoned, Trigger Fired), "segment_changes" (Segment
+// Entered, Segment Exited), "lifecycle_changes" (Lifecycle Changed), "sessions" (Session Ended).
 inline constexpr const char* kEcommerceTopology = "ecommerce";
 inline constexpr const char* kProfilesStage = "profiles";
+inline constexpr const char* kSegmentsOperator = "segments";
 
-// The event names the ecommerce topology accepts: the Segment call types and the Segment e-commerce
-// and email event names.
+struct EcommerceSettings {
+  int64_t cart_timeout_ms = 24 * kMillisPerHour;
+  int64_t session_gap_ms = 30 * kMillisPerMinute;
+  int64_t rfm_lookback_ms = 365 * kMillisPerDay;
+  int64_t dormant_after_ms = 90 * kMillisPerDay;
+};
+
+// The event names the ecommerce topology accepts: the Segment call types, the Segment e-commerce
+// and email event names, and the events its operators derive.
 std::span<const std::string_view> ecommerce_event_types();
 
 // The registry must contain the built-in operators (register_builtin_operators).
-Result<TopologySpec> make_ecommerce_topology(std::shared_ptr<const OperatorRegistry> registry);
+Result<TopologySpec> make_ecommerce_topology(std::shared_ptr<const OperatorRegistry> registry,
+                                             const EcommerceSettings& settings = {});
 
 }  // namespace eddy

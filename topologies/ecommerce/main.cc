@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "connectors/ndjson_file_sink.h"
 #include "operators/builtin.h"
 #include "runtime/engine.h"
 #include "runtime/log.h"
@@ -50,10 +51,26 @@ int main(int argc, char** argv) {
 
   auto registry = std::make_shared<OperatorRegistry>();
   if (Status s = register_builtin_operators(*registry); !s) return fail(s);
-  auto topology = make_ecommerce_topology(registry);
+  auto topology = make_ecommerce_topology(registry, options->ecommerce);
   if (!topology) return fail(topology.status());
 
+  // Until the outbound webhooks exist, every output of the topology is appended to an NDJSON file
+  // in the data directory, one per sink, and every side output (late, rejected, ...) to another.
+  const std::string out_dir = options->data_dir + "/out";
+  std::filesystem::create_directories(out_dir, ec);
+  if (ec) return fail({Errc::kIo, out_dir + ": " + ec.message()});
+  auto types = std::make_shared<EventTypeRegistry>(topology->types());
   EngineOptions engine_options;
+  for (const StageSpec& stage : topology->stages()) {
+    for (const SinkSpec& sink : stage.sinks) {
+      auto file = NdjsonFileSink::open(out_dir + "/" + sink.name + ".ndjson", types);
+      if (!file) return fail(file.status());
+      engine_options.sinks[sink.name] = std::move(file).value();
+    }
+  }
+  auto side = NdjsonFileSink::open(out_dir + "/side_outputs.ndjson", types);
+  if (!side) return fail(side.status());
+  engine_options.side_sinks[std::string(kAnySideOutput)] = std::move(side).value();
   engine_options.settings = options->runtime;
   auto engine = Engine::create(std::move(topology).value(), std::move(engine_options));
   if (!engine) return fail(engine.status());

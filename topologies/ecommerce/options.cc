@@ -39,6 +39,15 @@ Flag int_flag(std::string help, T RuntimeSettings::*field, int64_t min, int64_t 
           }};
 }
 
+Flag topology_flag(std::string help, int64_t EcommerceSettings::*field, const char* name) {
+  return {std::move(help), [field, name](EddyOptions& o, const std::string& text) {
+            int64_t v = 0;
+            if (Status s = parse_int(name, text, 1, int64_t{1} << 45, v); !s) return s;
+            o.ecommerce.*field = v;
+            return Status();
+          }};
+}
+
 const std::map<std::string, Flag>& flags() {
   static const std::map<std::string, Flag> kFlags = {
       {"http",
@@ -88,6 +97,16 @@ const std::map<std::string, Flag>& flags() {
       {"max-future-skew-ms",
        int_flag("event times further ahead of the clock do not move the watermark (default 300000)",
                 &RuntimeSettings::max_future_skew_ms, 0, int64_t{1} << 40, "max-future-skew-ms")},
+      {"cart-timeout-ms", topology_flag("a cart with no change for this long is abandoned (default "
+                                        "86400000, 24 h)",
+                                        &EcommerceSettings::cart_timeout_ms, "cart-timeout-ms")},
+      {"session-gap-ms", topology_flag("inactivity that ends a session (default 1800000, 30 min)",
+                                       &EcommerceSettings::session_gap_ms, "session-gap-ms")},
+      {"rfm-lookback-ms", topology_flag("the RFM look-back window (default 31536000000, 365 days)",
+                                        &EcommerceSettings::rfm_lookback_ms, "rfm-lookback-ms")},
+      {"dormant-after-ms", topology_flag("inactivity after which a customer is dormant (default "
+                                         "7776000000, 90 days)",
+                                         &EcommerceSettings::dormant_after_ms, "dormant-after-ms")},
       {"global-aggregate-interval-ms",
        int_flag("event time between merges of population statistics such as RFM quintiles "
                 "(default 60000)",

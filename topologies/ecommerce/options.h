@@ -5,6 +5,7 @@
 
 #include "runtime/settings.h"
 #include "runtime/status.h"
+#include "topologies/ecommerce/ecommerce.h"
 
 namespace eddy {
 
@@ -14,6 +15,7 @@ struct EddyOptions {
   std::string data_dir = "./data";
   std::string config;
   RuntimeSettings runtime;
+  EcommerceSettings ecommerce;
   bool help = false;
 };
 

@@ -1,0 +1,133 @@
+// Named journeys through the whole default topology, with hand-computed expectations.
+
+#include "topologies/ecommerce/ecommerce.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/serialize.hpp>
+
+#include "operators/builtin.h"
+#include "tests/harness/harness.h"
+
+namespace eddy {
+namespace {
+
+using testing::ev;
+using testing::Harness;
+using testing::HarnessOptions;
+using testing::Step;
+
+constexpr int64_t kHour = kMillisPerHour;
+constexpr int64_t kT0 = 1'700'000'000'000;  // 2023-11-14, a day like any other
+
+std::shared_ptr<OperatorRegistry> builtins() {
+  auto r = std::make_shared<OperatorRegistry>();
+  EXPECT_TRUE(register_builtin_operators(*r).is_ok());
+  return r;
+}
+
+std::unique_ptr<Harness> shop(HarnessOptions o = {}) {
+  EcommerceSettings settings;
+  settings.cart_timeout_ms = 48 * kHour;  // the seed case study's re-engagement delay
+  auto spec = make_ecommerce_topology(builtins(), settings);
+  EXPECT_TRUE(spec.is_ok()) << spec.status().to_string();
+  auto h = Harness::create(std::move(spec).value(), o);
+  EXPECT_TRUE(h.is_ok()) << h.status().to_string();
+  return std::move(h).value();
+}
+
+std::vector<std::string> props_of(const std::vector<CollectingSink::Record>& records,
+                                  const std::string& key, const std::string& prop) {
+  std::vector<std::string> out;
+  for (const auto& r : records) {
+    if (r.key != key) continue;
+    for (const auto& [name, value] : r.props) {
+      if (name == prop) out.push_back(value);
+    }
+  }
+  return out;
+}
+
+TEST(Ecommerce, TheTopologyBuildsWithEveryOperatorOnOneProfileStage) {
+  auto spec = make_ecommerce_topology(builtins());
+  ASSERT_TRUE(spec.is_ok()) << spec.status().to_string();
+  ASSERT_EQ(spec->stage_count(), 1u);
+  EXPECT_EQ(spec->stages()[0].operators.size(), 9u);
+}
+
+// The seed case study: a visitor browses more than five products without buying (consideration,
+// and a browse-abandonment trigger), leaves a cart for 48 hours (one re-engagement trigger), then
+// buys and moves into the loyalty segment.
+TEST(Ecommerce, CaseStudyBrowseAbandonCartReEngagementThenLoyalty) {
+  for (uint32_t workers : {1u, 3u}) {
+    SCOPED_TRACE(workers);
+    HarnessOptions o;
+    o.workers = workers;
+    auto h = shop(o);
+    std::vector<Step> steps;
+    steps.push_back(Step::command("segments", {{"action", "put"},
+                                               {"id", "loyal"},
+                                               {"enter", "lifecycle.orders >= 1"},
+                                               {"exit", "lifecycle == \"dormant\""}}));
+    for (int i = 0; i < 6; ++i) {
+      steps.push_back(
+          ev("u1", "Product Viewed", kT0 + i * 60'000).item("sku-" + std::to_string(i)).amount(20));
+    }
+    steps.push_back(
+        ev("u1", "Product Added", kT0 + 7 * 60'000).item("sku-5").amount(20).quantity(1));
+    steps.push_back(Step::watermark(kT0 + 48 * kHour + 7 * 60'000 - 1));
+    ASSERT_TRUE(h->run(steps).is_ok());
+
+    auto profile = h->query("profiles", "u1");
+    ASSERT_TRUE(profile.is_ok()) << profile.status().to_string();
+    EXPECT_EQ(profile->at("lifecycle").as_string(), "consideration");
+    EXPECT_EQ(props_of(h->sink("triggers"), "u1", "trigger"),
+              std::vector<std::string>{"browse_abandon"});
+    const auto cart_triggers = [&] {
+      size_t n = 0;
+      for (const auto& r : h->sink("triggers"))
+        n += r.type == h->engine().topology().types().find("Cart Abandoned");
+      return n;
+    };
+    EXPECT_EQ(cart_triggers(), 0u) << "one millisecond before 48 h: nothing yet";
+
+    ASSERT_TRUE(h->run({Step::watermark(kT0 + 48 * kHour + 7 * 60'000)}).is_ok());
+    EXPECT_EQ(cart_triggers(), 1u) << "exactly at 48 h after the last cart change";
+    ASSERT_TRUE(h->run({Step::watermark(kT0 + 96 * kHour)}).is_ok());
+    EXPECT_EQ(cart_triggers(), 1u) << "and only once";
+
+    ASSERT_TRUE(h->run({ev("u1", "Order Completed", kT0 + 97 * kHour).amount(20)}).is_ok());
+    profile = h->query("profiles", "u1");
+    ASSERT_TRUE(profile.is_ok());
+    EXPECT_EQ(profile->at("lifecycle").as_string(), "purchase");
+    EXPECT_EQ(boost::json::serialize(profile->at("segments")), R"(["loyal"])");
+    EXPECT_EQ(props_of(h->sink("segment_changes"), "u1", "segment"),
+              std::vector<std::string>{"loyal"});
+    EXPECT_EQ(profile->at("rfm").at("frequency").as_uint64(), 1u);
+    EXPECT_EQ(profile->at("counters").at("product_views_7d").to_number<double>(), 6.0);
+  }
+}
+
+TEST(Ecommerce, TheProfileHasTheShapeTheRestApiPromises) {
+  auto h = shop();
+  ASSERT_TRUE(
+      h->run({ev("u42", "Order Completed", kT0).amount(100),
+              ev("u7", "Order Completed", kT0).amount(5), Step::watermark(kT0 + 3 * kMillisPerDay)})
+          .is_ok());
+  auto p = h->query("profiles", "u42");
+  ASSERT_TRUE(p.is_ok());
+  for (const char* field :
+       {"rfm", "lifecycle", "sessions", "counters", "segments", "cart", "triggers"}) {
+    EXPECT_TRUE(p->contains(field)) << field << " in " << boost::json::serialize(*p);
+  }
+  const auto& rfm = p->at("rfm").as_object();
+  for (const char* field : {"frequency", "monetary", "r", "f", "m", "segment"}) {
+    EXPECT_TRUE(rfm.contains(field)) << field;
+  }
+  EXPECT_EQ(rfm.at("monetary").as_double(), 100.0);
+  EXPECT_EQ(rfm.at("m").as_int64(), 3) << "one of two customers spent less: 1 + floor(5 * 1 / 2)";
+  EXPECT_TRUE(p->at("sessions").as_object().contains("count"));
+}
+
+}  // namespace
+}  // namespace eddy
