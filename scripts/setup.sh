@@ -36,6 +36,8 @@ install_missing() {
 }
 
 jobs=$(nproc)
+# Lets ccache reuse objects across checkouts in different folders (CI clones afresh each run).
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 
 # build DIR [cmake args...]
 build() {
