@@ -73,15 +73,17 @@ Status KeyedCounter::restore(StateReader& in, uint32_t slot_count) {
 
 Status KeyedCounter::declare_features(FeatureCatalog& catalog) {
   using Kind = FeatureValue::Kind;
-  if (Status s = catalog.add(label_ + ".count", Kind::kNumber, [this](uint32_t slot, EventTime) {
-        return FeatureValue::of_number(static_cast<double>(state_[slot].count));
-      });
+  if (Status s =
+          catalog.add(label_ + ".count", Kind::kNumber,
+                      [this](uint32_t slot, EventTime) {
+                        return FeatureValue::of_number(static_cast<double>(state_[slot].count));
+                      });
       !s) {
     return s;
   }
-  if (Status s = catalog.add(label_ + ".sum", Kind::kNumber, [this](uint32_t slot, EventTime) {
-        return FeatureValue::of_number(state_[slot].sum);
-      });
+  if (Status s = catalog.add(
+          label_ + ".sum", Kind::kNumber,
+          [this](uint32_t slot, EventTime) { return FeatureValue::of_number(state_[slot].sum); });
       !s) {
     return s;
   }

@@ -34,7 +34,7 @@ struct Step {
   TestEvent event;
   int64_t watermark_ms = 0;
   std::string operator_name;  // kCommand
-  boost::json::object body;  // kCommand
+  boost::json::object body;   // kCommand
 
   static Step of(TestEvent e) { return {Kind::kEvent, std::move(e), 0, {}, {}}; }
   static Step watermark(int64_t t) { return {Kind::kWatermark, {}, t, {}, {}}; }

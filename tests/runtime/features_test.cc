@@ -11,9 +11,9 @@ namespace {
 
 TEST(FeatureCatalog, FindsWhatWasDeclaredAndRefusesDuplicates) {
   FeatureCatalog c;
-  ASSERT_TRUE(c.add("rfm.m", FeatureValue::Kind::kNumber,
-                    [](uint32_t slot, EventTime) { return FeatureValue::of_number(slot * 2.0); })
-                  .is_ok());
+  ASSERT_TRUE(c.add("rfm.m", FeatureValue::Kind::kNumber, [](uint32_t slot, EventTime) {
+                 return FeatureValue::of_number(slot * 2.0);
+               }).is_ok());
   EXPECT_EQ(c.add("rfm.m", FeatureValue::Kind::kNumber,
                   [](uint32_t, EventTime) { return FeatureValue(); })
                 .code(),

@@ -42,13 +42,16 @@ TEST(TopologyBuilder, ErrorsNameTheStageThatIsWrong) {
        [](TopologyBuilder& b) { b.stage("profiles").op("x", "no_such_operator"); },
        "stage 'profiles', operator 'x': kind 'no_such_operator' is not registered"},
       {"bad operator config",
-       [](TopologyBuilder& b) { b.stage("profiles").op("t", "timer_echo", {{"delay_ms", -1}}); },
+       [](TopologyBuilder& b) {
+         b.stage("profiles").op("t", "timer_echo", {{"delay_ms", -1}});
+       },
        "stage 'profiles', operator 't': 'delay_ms' must be a non-negative whole number"},
       {"operator names clash",
        [](TopologyBuilder& b) {
-         b.stage("a").op("same", "keyed_counter").key_by("b", "k", [](const EventRef& e) {
-           return e.item();
-         }).op("same", "keyed_counter");
+         b.stage("a")
+             .op("same", "keyed_counter")
+             .key_by("b", "k", [](const EventRef& e) { return e.item(); })
+             .op("same", "keyed_counter");
        },
        "stage 'b', operator 'same': the name is used twice"},
       {"empty stage",
@@ -59,7 +62,9 @@ TEST(TopologyBuilder, ErrorsNameTheStageThatIsWrong) {
        },
        "stage 'empty' has no operators and no sinks"},
       {"key_by without selector",
-       [](TopologyBuilder& b) { b.stage("a").op("c", "keyed_counter").key_by("b", "k", nullptr).op("d", "keyed_counter"); },
+       [](TopologyBuilder& b) {
+         b.stage("a").op("c", "keyed_counter").key_by("b", "k", nullptr).op("d", "keyed_counter");
+       },
        "stage 'b': key_by has no selector"},
       {"sink of unknown type",
        [](TopologyBuilder& b) { b.stage("a").op("c", "keyed_counter").sink("out", {"Nope"}); },
@@ -82,7 +87,8 @@ TEST(TopologyBuilder, ErrorsNameTheStageThatIsWrong) {
     auto spec = b.build();
     ASSERT_FALSE(spec.is_ok());
     EXPECT_EQ(spec.status().code(), Errc::kInvalidTopology);
-    EXPECT_NE(spec.status().message().find(c.expected), std::string::npos) << spec.status().message();
+    EXPECT_NE(spec.status().message().find(c.expected), std::string::npos)
+        << spec.status().message();
   }
 }
 
