@@ -41,7 +41,6 @@ struct Workload {
 
 TopologySpec spec() {
   auto registry = std::make_shared<OperatorRegistry>();
-  (void)registry->add("cart_abandonment", &CartAbandonment::create);
   auto built = TopologyBuilder("carts", registry)
                    .accept_types({"Product Viewed", "Product Added", "Product Removed",
                                   "Order Completed", "Cart Abandoned"})

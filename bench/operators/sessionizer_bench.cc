@@ -53,7 +53,6 @@ struct Workload {
 
 TopologySpec spec() {
   auto registry = std::make_shared<OperatorRegistry>();
-  (void)registry->add("sessionizer", &Sessionizer::create);
   auto built = TopologyBuilder("sessions", registry)
                    .accept_types({"page", "Product Viewed", "Product Added", "Order Completed",
                                   "Session Ended"})

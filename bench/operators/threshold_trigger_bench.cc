@@ -76,7 +76,6 @@ class Discard final : public StageOutput {
 TopologySpec spec() {
   auto registry = std::make_shared<OperatorRegistry>();
   (void)registry->add("session_features", &SessionFeatures::create);
-  (void)registry->add("threshold_trigger", &ThresholdTrigger::create);
   auto built =
       TopologyBuilder("triggers", registry)
           .accept_types({"Product Viewed", "Order Completed", "Session Ended", "Trigger Fired"})
