@@ -14,6 +14,7 @@
 #include "runtime/batch_builder.h"
 #include "runtime/stage_instance.h"
 #include "runtime/topology_builder.h"
+#include "tests/harness/test_operators.h"
 
 namespace eddy {
 namespace {
@@ -40,7 +41,7 @@ struct Workload {
 };
 
 TopologySpec spec() {
-  auto registry = std::make_shared<OperatorRegistry>();
+  auto registry = testing::test_registry();  // the built-ins include this operator
   auto built = TopologyBuilder("carts", registry)
                    .accept_types({"Product Viewed", "Product Added", "Product Removed",
                                   "Order Completed", "Cart Abandoned"})

@@ -15,6 +15,7 @@
 #include "runtime/batch_builder.h"
 #include "runtime/stage_instance.h"
 #include "runtime/topology_builder.h"
+#include "tests/harness/test_operators.h"
 
 namespace eddy {
 namespace {
@@ -52,7 +53,7 @@ struct Workload {
 };
 
 TopologySpec spec() {
-  auto registry = std::make_shared<OperatorRegistry>();
+  auto registry = testing::test_registry();  // the built-ins include this operator
   auto built = TopologyBuilder("sessions", registry)
                    .accept_types({"page", "Product Viewed", "Product Added", "Order Completed",
                                   "Session Ended"})

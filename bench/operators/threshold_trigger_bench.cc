@@ -14,6 +14,7 @@
 #include "runtime/batch_builder.h"
 #include "runtime/stage_instance.h"
 #include "runtime/topology_builder.h"
+#include "tests/harness/test_operators.h"
 
 namespace eddy {
 namespace {
@@ -74,7 +75,7 @@ class Discard final : public StageOutput {
 };
 
 TopologySpec spec() {
-  auto registry = std::make_shared<OperatorRegistry>();
+  auto registry = testing::test_registry();  // the built-ins include this operator
   (void)registry->add("session_features", &SessionFeatures::create);
   auto built =
       TopologyBuilder("triggers", registry)
