@@ -197,18 +197,6 @@ Result<boost::json::object> Engine::query_key_sync(StageId stage, std::string_vi
   return future.get();
 }
 
-namespace {
-
-// Where a probe instance's outputs go: nowhere. It exists to validate, never to produce.
-class DiscardOutput final : public StageOutput {
- public:
-  void output(StageId, const EventRef&) override {}
-  void side_output(StageId, std::string_view, const EventRef&) override {}
-  void rejected(StageId, std::string_view, const EventRef&) override {}
-};
-
-}  // namespace
-
 Status Engine::command(std::string_view operator_name, const boost::json::object& command,
                        std::function<void(Status)> done) {
   std::optional<StageId> stage;

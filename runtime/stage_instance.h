@@ -23,6 +23,15 @@ class StageOutput {
   virtual void rejected(StageId stage, std::string_view reason, const EventRef& event) = 0;
 };
 
+// Sends everything nowhere: for instances that exist to validate (the engine's probes) and for
+// benchmarks that measure the operators alone.
+class DiscardOutput final : public StageOutput {
+ public:
+  void output(StageId, const EventRef&) override {}
+  void side_output(StageId, std::string_view, const EventRef&) override {}
+  void rejected(StageId, std::string_view, const EventRef&) override {}
+};
+
 // One stage of a topology for one key group: its keys, its fused operators and their timers.
 // Owned and called by exactly one worker thread.
 class StageInstance {

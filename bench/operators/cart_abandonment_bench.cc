@@ -27,13 +27,6 @@ constexpr int64_t kSpanMs = 2 * kMillisPerDay;
 constexpr int64_t kOutOfOrderMs = 5 * kMillisPerMinute;
 constexpr uint64_t kSeed = 20240611;
 
-class Discard final : public StageOutput {
- public:
-  void output(StageId, const EventRef& e) override { benchmark::DoNotOptimize(e.time()); }
-  void side_output(StageId, std::string_view, const EventRef&) override {}
-  void rejected(StageId, std::string_view, const EventRef&) override {}
-};
-
 struct Workload {
   std::vector<EventBatch> batches;
   std::vector<EventTime> watermarks;  // after each batch
@@ -120,7 +113,7 @@ Workload make_workload(const TopologySpec& s) {
 void BM_CartAbandonment(benchmark::State& state) {
   const TopologySpec s = spec();
   const Workload w = make_workload(s);
-  Discard out;
+  DiscardOutput out;
   size_t bytes = 0;
   size_t keys = 0;
   size_t fired_timers = 0;

@@ -29,13 +29,6 @@ constexpr int64_t kStart = 1'700'000'000'000;
 constexpr int64_t kSpanMs = 30 * kMillisPerDay;
 constexpr int64_t kOutOfOrdernessMs = 5 * kMillisPerSecond;
 
-class Discard final : public StageOutput {
- public:
-  void output(StageId, const EventRef&) override {}
-  void side_output(StageId, std::string_view, const EventRef&) override {}
-  void rejected(StageId, std::string_view, const EventRef&) override {}
-};
-
 TopologySpec spec() {
   auto registry = testing::test_registry();  // the built-ins include this operator
   auto built =
@@ -117,7 +110,7 @@ const Workload& workload() {
 
 void BM_Lifecycle(benchmark::State& state) {
   const Workload& w = workload();
-  Discard discard;
+  DiscardOutput discard;
   size_t keys = 0;
   Lifecycle::StateBytes bytes;
   size_t timers = 0;

@@ -67,13 +67,6 @@ class SessionFeatures final : public Operator {
   std::vector<int32_t> views_;
 };
 
-class Discard final : public StageOutput {
- public:
-  void output(StageId, const EventRef& e) override { benchmark::DoNotOptimize(e.time()); }
-  void side_output(StageId, std::string_view, const EventRef&) override {}
-  void rejected(StageId, std::string_view, const EventRef&) override {}
-};
-
 TopologySpec spec() {
   auto registry = testing::test_registry();  // the built-ins include this operator
   (void)registry->add("session_features", &SessionFeatures::create);
@@ -118,7 +111,7 @@ std::vector<EventBatch> make_batches(const TopologySpec& s) {
 void BM_ThresholdTrigger(benchmark::State& state) {
   const TopologySpec s = spec();
   const std::vector<EventBatch> batches = make_batches(s);
-  Discard out;
+  DiscardOutput out;
   size_t bytes = 0;
   size_t keys = 0;
   for (auto _ : state) {

@@ -29,13 +29,6 @@ constexpr int64_t kStart = 1'700'000'000'000;
 constexpr int64_t kSpanMs = 30 * kMillisPerDay;
 constexpr int64_t kOutOfOrdernessMs = 5 * kMillisPerSecond;
 
-class Discard final : public StageOutput {
- public:
-  void output(StageId, const EventRef&) override {}
-  void side_output(StageId, std::string_view, const EventRef&) override {}
-  void rejected(StageId, std::string_view, const EventRef&) override {}
-};
-
 boost::json::object counter(
     std::initializer_list<std::pair<std::string_view, boost::json::value>> kv) {
   boost::json::object o;
@@ -142,7 +135,7 @@ const Workload& workload() {
 
 void BM_WindowedCounters(benchmark::State& state) {
   const Workload& w = workload();
-  Discard discard;
+  DiscardOutput discard;
   size_t keys = 0;
   WindowedCounters::StateBytes bytes;
   for (auto _ : state) {
