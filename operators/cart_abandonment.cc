@@ -298,7 +298,7 @@ Status CartAbandonment::declare_features(FeatureCatalog& catalog) {
   return {};
 }
 
-void CartAbandonment::on_query(uint32_t slot, boost::json::object& out) const {
+void CartAbandonment::on_query(uint32_t slot, EventTime /*now*/, boost::json::object& out) const {
   const PerKey& k = state_[slot];
   const Totals sum = totals(k);
   boost::json::object cart;

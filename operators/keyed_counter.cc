@@ -94,7 +94,7 @@ Status KeyedCounter::declare_features(FeatureCatalog& catalog) {
   });
 }
 
-void KeyedCounter::on_query(uint32_t slot, boost::json::object& out) const {
+void KeyedCounter::on_query(uint32_t slot, EventTime /*now*/, boost::json::object& out) const {
   const PerKey& k = state_[slot];
   boost::json::object o;
   o["count"] = k.count;

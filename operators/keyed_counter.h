@@ -21,7 +21,7 @@ class KeyedCounter final : public Operator {
   Flow on_event(const EventRef& event, Context& ctx) override;
   void snapshot(StateWriter& out) const override;
   Status restore(StateReader& in, uint32_t slot_count) override;
-  void on_query(uint32_t slot, boost::json::object& out) const override;
+  void on_query(uint32_t slot, EventTime now, boost::json::object& out) const override;
   // A late event still counts: the counter has no window that could have closed.
   LatenessPolicy lateness_policy() const override { return LatenessPolicy::kDeliver; }
   // "<label>.count", "<label>.sum" and "<label>.last_time_ms" (missing before the first event).

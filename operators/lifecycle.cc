@@ -302,7 +302,7 @@ void Lifecycle::transition(PerKey& k, int64_t now, Context& ctx) const {
   ctx.emit(draft);
 }
 
-void Lifecycle::on_query(uint32_t slot, boost::json::object& out) const {
+void Lifecycle::on_query(uint32_t slot, EventTime /*now*/, boost::json::object& out) const {
   const PerKey& k = state_[slot];
   if (k.stage == Stage::kNone) return;
   out["lifecycle"] = stage_name(k.stage);

@@ -268,15 +268,14 @@ Status Rfm::declare_features(FeatureCatalog& catalog) {
   return s;
 }
 
-void Rfm::on_query(uint32_t slot, boost::json::object& out) const {
+void Rfm::on_query(uint32_t slot, EventTime now, boost::json::object& out) const {
   const PerKey& k = keys_[slot];
   const Scores s = scores(slot);
   boost::json::object rfm;
   if (k.orders.empty()) {
     rfm["recency_days"] = nullptr;
   } else {
-    // As of the newest order's day; the live value ages with the watermark (feature
-    // rfm.recency_days).
+    rfm["recency_days"] = floor_div(now.value() - k.orders.back().time_ms, kMillisPerDay);
     rfm["last_order_at_ms"] = k.orders.back().time_ms;
   }
   rfm["frequency"] = k.orders.size();

@@ -350,7 +350,7 @@ Status Segments::restore(StateReader& in, uint32_t slot_count) {
   return {};
 }
 
-void Segments::on_query(uint32_t slot, boost::json::object& out) const {
+void Segments::on_query(uint32_t slot, EventTime /*now*/, boost::json::object& out) const {
   boost::json::array list;
   for (size_t i = 0; i < segments_.size(); ++i) {
     if (segments_[i].live && bit(member_, slot, i)) list.emplace_back(segments_[i].def.id);

@@ -56,7 +56,7 @@ class Segments final : public Operator {
   Status bind_features(const FeatureCatalog& catalog) override;
   void snapshot(StateWriter& out) const override;
   Status restore(StateReader& in, uint32_t slot_count) override;
-  void on_query(uint32_t slot, boost::json::object& out) const override;
+  void on_query(uint32_t slot, EventTime now, boost::json::object& out) const override;
   // Membership follows features, whatever the lateness of the event that changed them.
   LatenessPolicy lateness_policy() const override { return LatenessPolicy::kDeliver; }
 

@@ -604,7 +604,7 @@ boost::json::object Sessionizer::summary_json(const Summary& s) const {
   return o;
 }
 
-void Sessionizer::on_query(uint32_t slot, boost::json::object& out) const {
+void Sessionizer::on_query(uint32_t slot, EventTime /*now*/, boost::json::object& out) const {
   const PerKey& k = keys_[slot];
   boost::json::object o;
   o["count"] = k.closed;

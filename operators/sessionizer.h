@@ -84,7 +84,7 @@ class Sessionizer final : public Operator {
   void on_timer(const TimerFiring& timer, Context& ctx) override;
   void snapshot(StateWriter& out) const override;
   Status restore(StateReader& in, uint32_t slot_count) override;
-  void on_query(uint32_t slot, boost::json::object& out) const override;
+  void on_query(uint32_t slot, EventTime now, boost::json::object& out) const override;
   LatenessPolicy lateness_policy() const override { return LatenessPolicy::kDeliver; }
   Status declare_features(FeatureCatalog& catalog) override;
 

@@ -164,7 +164,7 @@ void ThresholdTrigger::fire(const EventRef& event, Context& ctx, double value) {
   ctx.emit(d);
 }
 
-void ThresholdTrigger::on_query(uint32_t slot, boost::json::object& out) const {
+void ThresholdTrigger::on_query(uint32_t slot, EventTime /*now*/, boost::json::object& out) const {
   boost::json::value& triggers = out["triggers"];
   if (!triggers.is_object()) triggers = boost::json::object();
   boost::json::object mine;

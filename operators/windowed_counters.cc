@@ -595,7 +595,7 @@ double WindowedCounters::value(uint32_t slot, size_t index, EventTime now) const
   return static_cast<double>(result);
 }
 
-void WindowedCounters::on_query(uint32_t slot, boost::json::object& out) const {
+void WindowedCounters::on_query(uint32_t slot, EventTime now, boost::json::object& out) const {
   auto it = out.find("counters");
   if (it == out.end() || !it->value().is_object()) {
     out["counters"] = boost::json::object();
@@ -603,7 +603,7 @@ void WindowedCounters::on_query(uint32_t slot, boost::json::object& out) const {
   }
   boost::json::object& counters = it->value().as_object();
   for (size_t i = 0; i < counters_.size(); ++i) {
-    const double v = value(slot, i, watermark_);
+    const double v = value(slot, i, std::max(now, watermark_));
     if (counters_[i].aggregate == Aggregate::kSum) {
       counters[counters_[i].name] = v;
     } else {

@@ -100,7 +100,7 @@ class WindowedCounters final : public Operator {
   Flow on_event(const EventRef& event, Context& ctx) override;
   void snapshot(StateWriter& out) const override;
   Status restore(StateReader& in, uint32_t slot_count) override;
-  void on_query(uint32_t slot, boost::json::object& out) const override;
+  void on_query(uint32_t slot, EventTime now, boost::json::object& out) const override;
   LatenessPolicy lateness_policy() const override { return LatenessPolicy::kDeliver; }
   Status declare_features(FeatureCatalog& catalog) override;
   void on_watermark(EventTime watermark, KeyVisitor& keys) override;

@@ -174,8 +174,8 @@ Status Engine::run_on_all(std::function<void(Worker&)> task, std::function<void(
 Status Engine::query_key(StageId stage, std::string_view key,
                          std::function<void(Result<boost::json::object>)> done) {
   return run_on_key(stage, key,
-                    [done = std::move(done)](Worker&, StageInstance& inst, KeyHash hash) {
-                      auto answer = inst.query(hash);
+                    [stage, done = std::move(done)](Worker& w, StageInstance& inst, KeyHash hash) {
+                      auto answer = inst.query(hash, w.watermark(stage));
                       if (!answer) {
                         done(Status(Errc::kNotFound, "no such key"));
                       } else {

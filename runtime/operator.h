@@ -121,8 +121,10 @@ class Operator {
   virtual void snapshot(StateWriter& out) const = 0;
   virtual Status restore(StateReader& in, uint32_t slot_count) = 0;
 
-  // Describes the state of one key for a query. Runs on the owning worker.
-  virtual void on_query(uint32_t /*slot*/, boost::json::object& /*out*/) const {}
+  // Describes the state of one key for a query, as of `now` (the stage's watermark on the owning
+  // worker, so that values that age with time, such as days since the last order, are current).
+  // Runs on the owning worker.
+  virtual void on_query(uint32_t /*slot*/, EventTime /*now*/, boost::json::object& /*out*/) const {}
 
   virtual LatenessPolicy lateness_policy() const { return LatenessPolicy::kSideOutput; }
 

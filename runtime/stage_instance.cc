@@ -199,12 +199,12 @@ Status StageInstance::command(size_t op, const boost::json::object& command, Eve
   return ops_.at(op)->on_command(command, keys);
 }
 
-std::optional<boost::json::object> StageInstance::query(KeyHash key) const {
+std::optional<boost::json::object> StageInstance::query(KeyHash key, EventTime now) const {
   auto slot = slots_.find(key);
   if (!slot) return std::nullopt;
   boost::json::object out;
   for (const auto& op : ops_)
-    op->on_query(*slot, out);
+    op->on_query(*slot, now, out);
   return out;
 }
 

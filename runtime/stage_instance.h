@@ -61,7 +61,7 @@ class StageInstance {
                  StageOutput& out);
 
   // The answer of every operator about one key, merged into one object; nullopt for an unknown key.
-  std::optional<boost::json::object> query(KeyHash key) const;
+  std::optional<boost::json::object> query(KeyHash key, EventTime now) const;
   // Runs `fn` on every key of the instance (for scatter-gather queries over all keys).
   template <typename Fn>
   void for_each_key(Fn&& fn) const {

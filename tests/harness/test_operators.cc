@@ -73,7 +73,7 @@ Status TimerEcho::restore(StateReader& in, uint32_t slot_count) {
   return in.ok() ? Status() : Status(Errc::kCorrupt, "truncated");
 }
 
-void TimerEcho::on_query(uint32_t slot, boost::json::object& out) const {
+void TimerEcho::on_query(uint32_t slot, EventTime /*now*/, boost::json::object& out) const {
   boost::json::array due;
   for (int64_t t : pending_[slot])
     due.push_back(t);

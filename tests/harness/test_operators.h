@@ -19,7 +19,7 @@ class TimerEcho final : public Operator {
   void on_timer(const TimerFiring& timer, Context& ctx) override;
   void snapshot(StateWriter& out) const override;
   Status restore(StateReader& in, uint32_t slot_count) override;
-  void on_query(uint32_t slot, boost::json::object& out) const override;
+  void on_query(uint32_t slot, EventTime now, boost::json::object& out) const override;
 
  private:
   int64_t delay_ms_ = 0;

@@ -588,7 +588,9 @@ TEST(CartAbandonment, RestoringASnapshotContinuesExactlyLikeTheOriginal) {
     EXPECT_FALSE(a.out.empty());
   }
   for (const char* key : {"u1", "u2", "u3", "u4", "u5"}) {
-    EXPECT_EQ((*original)->query(hash_key(key)), (*restored)->query(hash_key(key))) << key;
+    EXPECT_EQ((*original)->query(hash_key(key), EventTime(0)),
+              (*restored)->query(hash_key(key), EventTime(0)))
+        << key;
   }
 }
 

@@ -476,7 +476,9 @@ TEST(Lifecycle, RestoringASnapshotContinuesExactlyLikeTheOriginal) {
   EXPECT_GT(original.rec.out.size(), 100u);
   for (int c = 0; c < 25; ++c) {
     const std::string key = "c" + std::to_string(c);
-    EXPECT_EQ(original.inst->query(hash_key(key)), restored.inst->query(hash_key(key))) << key;
+    EXPECT_EQ(original.inst->query(hash_key(key), EventTime(0)),
+              restored.inst->query(hash_key(key), EventTime(0)))
+        << key;
   }
 
   // Truncated state, or state written under another configuration, is refused.

@@ -321,8 +321,10 @@ TEST(Segments, RestoringASnapshotContinuesLikeTheOriginal) {
   feed(*restored, b, "u2", 20'001, 4);
   EXPECT_EQ(a.seen, b.seen);
   EXPECT_FALSE(a.seen.empty());
-  EXPECT_EQ(original->query(hash_key("u1")), restored->query(hash_key("u1")));
-  EXPECT_EQ(original->query(hash_key("u2")), restored->query(hash_key("u2")));
+  EXPECT_EQ(original->query(hash_key("u1"), EventTime(0)),
+            restored->query(hash_key("u1"), EventTime(0)));
+  EXPECT_EQ(original->query(hash_key("u2"), EventTime(0)),
+            restored->query(hash_key("u2"), EventTime(0)));
 }
 
 }  // namespace

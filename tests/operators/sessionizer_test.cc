@@ -635,7 +635,9 @@ TEST(Sessionizer, RestoringASnapshotContinuesExactlyLikeTheOriginal) {
                             [](const std::string& s) { return s.find("Session Ended") != s.npos; }),
               5);
     for (const char* key : {"u1", "u2", "u3"}) {
-      EXPECT_EQ(original->query(hash_key(key)), restored->query(hash_key(key))) << key;
+      EXPECT_EQ(original->query(hash_key(key), EventTime(0)),
+                restored->query(hash_key(key), EventTime(0)))
+          << key;
     }
   }
 }

@@ -552,7 +552,9 @@ TEST(ThresholdTrigger, RestoringASnapshotContinuesExactlyLikeTheOriginal) {
     fired += line.find("trigger_id=") != std::string::npos;
   EXPECT_EQ(fired, 3u) << "u2 crosses, u1 re-arms and crosses again, u3 re-arms and opens again";
   for (const char* key : {"u1", "u2", "u3"}) {
-    EXPECT_EQ((*original)->query(hash_key(key)), (*restored)->query(hash_key(key))) << key;
+    EXPECT_EQ((*original)->query(hash_key(key), EventTime(0)),
+              (*restored)->query(hash_key(key), EventTime(0)))
+        << key;
   }
 }
 

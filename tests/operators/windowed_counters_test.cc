@@ -154,7 +154,7 @@ struct Driver {
     return v.number;
   }
   boost::json::object counters(const std::string& key) const {
-    auto q = inst->query(hash_key(key));
+    auto q = inst->query(hash_key(key), EventTime(0));
     EXPECT_TRUE(q.has_value()) << key;
     return q ? q->at("counters").as_object() : boost::json::object();
   }
@@ -635,7 +635,8 @@ TEST(WindowedCounters, RestoringASnapshotContinuesExactlyLikeTheOriginal) {
   EXPECT_GT(original.rec.count("outside_window"), 0u);
   for (const auto& c : history.customers) {
     SCOPED_TRACE(c);
-    EXPECT_EQ(original.inst->query(hash_key(c)), restored.inst->query(hash_key(c)));
+    EXPECT_EQ(original.inst->query(hash_key(c), EventTime(0)),
+              restored.inst->query(hash_key(c), EventTime(0)));
   }
   StateWriter a, b;
   original.inst->snapshot(a);

@@ -69,7 +69,7 @@ TEST(StageInstance, DroppedEventsStopAndPassedEventsReachTheOutput) {
   for (const Event& e : batch.events)
     (*inst)->on_event(EventRef(e, *batch.payload), kMinEventTime, out);
   EXPECT_EQ(out.out, std::vector<std::string>{"u1@5"});
-  auto q = (*inst)->query(hash_key("u1"));
+  auto q = (*inst)->query(hash_key("u1"), EventTime(0));
   ASSERT_TRUE(q.has_value());
   EXPECT_EQ(q->at("count").at("count").as_uint64(), 1u)
       << "the dropped order never reached the counter";
@@ -102,7 +102,9 @@ TEST(StageInstance, RestoringASnapshotContinuesExactlyLikeTheOriginal) {
   EXPECT_EQ(a.out, b.out);
   EXPECT_FALSE(a.out.empty());
   for (const char* key : {"u1", "u2", "u3"}) {
-    EXPECT_EQ((*original)->query(hash_key(key)), (*restored)->query(hash_key(key))) << key;
+    EXPECT_EQ((*original)->query(hash_key(key), EventTime(0)),
+              (*restored)->query(hash_key(key), EventTime(0)))
+        << key;
   }
 }
 
