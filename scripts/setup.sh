@@ -17,6 +17,9 @@ packages=(
   libconcurrentqueue-dev libxxhash-dev robin-map-dev
   libflatbuffers-dev flatbuffers-compiler
   libgtest-dev libgmock-dev libbenchmark-dev
+  libssl-dev zlib1g-dev libtomlplusplus-dev
+  # Provides promtool, which checks the Prometheus text format in the metrics format test.
+  prometheus
 )
 
 install_missing() {
