@@ -2,13 +2,20 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
+#include <map>
+
 namespace eddy {
 namespace {
 
 TEST(EddyOptions, DefaultsRunOnLoopbackWithLocalData) {
   auto o = parse_eddy_options({});
   ASSERT_TRUE(o.is_ok());
-  EXPECT_EQ(o->http, "127.0.0.1:8080");
+  EXPECT_EQ(o->http_listen, "127.0.0.1:8080");
+  EXPECT_EQ(o->http.address, "127.0.0.1");
+  EXPECT_EQ(o->http.port, 8080);
+  EXPECT_EQ(check_exposure(*o), "");
   EXPECT_EQ(o->data_dir, "./data");
   EXPECT_EQ(o->runtime.key_groups, 128u);
 }
@@ -54,6 +61,95 @@ TEST(EddyOptions, UsageListsEveryFlag) {
         "--max-future-skew-ms", "--time-mode", "--max-pending-tasks", "--exchange-batch-events",
         "--config"}) {
     EXPECT_NE(usage.find(flag), std::string::npos) << flag;
+  }
+}
+
+EnvLookup env_of(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+std::string write_config(const std::string& text) {
+  const std::string path = ::testing::TempDir() + "eddy_options_test.toml";
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(EddyOptions, FlagsWinOverTheEnvironmentWhichWinsOverTheFile) {
+  const std::string path = write_config(R"(
+data_dir = "/srv/eddy"
+[http]
+listen = "127.0.0.1:9000"
+max_body_bytes = 2048
+write_keys = ["k1", "k2"]
+[runtime]
+workers = 2
+[ecommerce]
+cart_timeout_ms = 172800000
+)");
+  auto o =
+      parse_eddy_options({"--config", path, "--workers", "1"},
+                         env_of({{"EDDY_WORKERS", "3"}, {"EDDY_HTTP_MAX_BODY_BYTES", "4096"}}));
+  ASSERT_TRUE(o.is_ok()) << o.status().to_string();
+  EXPECT_EQ(o->data_dir, "/srv/eddy");
+  EXPECT_EQ(o->http.port, 9000);
+  EXPECT_EQ(o->http.max_body_bytes, 4096u) << "the environment overrides the file";
+  EXPECT_EQ(o->runtime.workers, 1u) << "a flag overrides the environment";
+  EXPECT_EQ(o->http.write_keys, (std::vector<std::string>{"k1", "k2"}));
+  EXPECT_EQ(o->ecommerce.cart_timeout_ms, 172'800'000);
+  auto from_env = parse_eddy_options({}, env_of({{"EDDY_CONFIG", path}, {"EDDY_TOKENS", "a,b"}}));
+  ASSERT_TRUE(from_env.is_ok()) << from_env.status().to_string();
+  EXPECT_EQ(from_env->http.port, 9000);
+  EXPECT_EQ(from_env->http.tokens, (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(EddyOptions, ConfigFileErrorsNameTheFileAndTheKey) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"[http]\nmax_body_byts = 1\n", "unknown setting 'http.max_body_byts'"},
+      {"[runtime]\nworkers = \"many\"\n", "'runtime.workers': --workers: 'many' is not a whole"},
+      {"[runtime\n", ":1: "},
+      {"[http]\nmax_json_depth = 1.5\n", "'http.max_json_depth' has a value of the wrong kind"},
+  };
+  for (const auto& [text, expected] : cases) {
+    SCOPED_TRACE(expected);
+    const std::string path = write_config(text);
+    auto o = parse_eddy_options({"--config", path}, env_of({}));
+    ASSERT_FALSE(o.is_ok());
+    EXPECT_NE(o.status().message().find(path), std::string::npos) << o.status().message();
+    EXPECT_NE(o.status().message().find(expected), std::string::npos) << o.status().message();
+  }
+  auto bad_env = parse_eddy_options({}, env_of({{"EDDY_HTTP_MAX_JSON_DEPTH", "x"}}));
+  ASSERT_FALSE(bad_env.is_ok());
+  EXPECT_NE(bad_env.status().message().find("EDDY_HTTP_MAX_JSON_DEPTH"), std::string::npos);
+}
+
+TEST(EddyOptions, ServingBeyondLoopbackNeedsWriteKeysAndTokens) {
+  auto open = parse_eddy_options({"--http", "0.0.0.0:8080"}, env_of({}));
+  ASSERT_TRUE(open.is_ok());
+  const std::string why = check_exposure(*open);
+  EXPECT_NE(why.find("without write keys (--write-keys) and bearer tokens (--tokens)"),
+            std::string::npos)
+      << why;
+  auto half = parse_eddy_options({"--http", "0.0.0.0:8080", "--write-keys", "k"}, env_of({}));
+  EXPECT_NE(check_exposure(*half).find("without bearer tokens"), std::string::npos);
+  auto closed = parse_eddy_options({"--http", "0.0.0.0:8080", "--write-keys", "k", "--tokens", "t"},
+                                   env_of({}));
+  EXPECT_EQ(check_exposure(*closed), "");
+  auto v6 = parse_eddy_options({"--http", "::1:8080"}, env_of({}));
+  ASSERT_TRUE(v6.is_ok());
+  EXPECT_EQ(check_exposure(*v6), "");
+}
+
+TEST(EddyOptions, UsageListsEverySettingWithItsVariableAndKey) {
+  const std::string usage = eddy_usage();
+  for (const char* text :
+       {"--http-max-body-bytes", "EDDY_HTTP_MAX_BODY_BYTES", "[http] max_body_bytes",
+        "--write-keys", "--tokens", "--dedup-window-ms", "--http-header-timeout-ms",
+        "[runtime] workers", "EDDY_CART_TIMEOUT_MS"}) {
+    EXPECT_NE(usage.find(text), std::string::npos) << text;
   }
 }
 

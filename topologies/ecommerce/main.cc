@@ -32,10 +32,6 @@ int main(int argc, char** argv) {
     std::fputs(eddy_usage().c_str(), stdout);
     return 0;
   }
-  if (!options->config.empty()) {
-    return fail(
-        {Errc::kInvalidArgument, "--config: configuration files are not supported yet; use flags"});
-  }
 
   // Blocked before any thread starts, so every thread inherits the mask and only sigwait below
   // receives SIGINT and SIGTERM.
@@ -80,7 +76,7 @@ int main(int argc, char** argv) {
             {"workers", (*engine)->workers()},
             {"key_groups", (*engine)->settings().key_groups},
             {"data_dir", options->data_dir},
-            {"http", options->http},
+            {"http", options->http_listen},
             {"note", "the HTTP edge is not part of this build yet; the engine runs in-process"}});
 
   int received = 0;

@@ -1,160 +1,349 @@
 #include "topologies/ecommerce/options.h"
 
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <boost/asio/ip/address.hpp>
 #include <charconv>
-#include <functional>
+#include <cstdlib>
 #include <map>
 
 namespace eddy {
 
 namespace {
 
-struct Flag {
-  std::string help;
+struct Setting {
+  std::string key;   // in the config file: "section.name"
+  std::string flag;  // without the leading "--"
+  std::string help;  // ends with the default
   std::function<Status(EddyOptions&, const std::string&)> set;
 };
 
-Status parse_int(const std::string& flag, const std::string& text, int64_t min, int64_t max,
-                 int64_t& out) {
-  int64_t v = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size()) {
-    return {Errc::kInvalidArgument, "--" + flag + ": '" + text + "' is not a whole number"};
-  }
-  if (v < min || v > max) {
-    return {Errc::kInvalidArgument, "--" + flag + ": " + text + " is outside " +
-                                        std::to_string(min) + ".." + std::to_string(max)};
-  }
-  out = v;
-  return {};
+std::string env_name(std::string_view flag) {
+  std::string out = "EDDY_";
+  for (char c : flag)
+    out.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  return out;
 }
 
-template <typename T>
-Flag int_flag(std::string help, T RuntimeSettings::*field, int64_t min, int64_t max,
-              const char* name) {
-  return {std::move(help), [field, min, max, name](EddyOptions& o, const std::string& text) {
+Status bad(const std::string& flag, const std::string& why) {
+  return {Errc::kInvalidArgument, "--" + flag + ": " + why};
+}
+
+template <typename Get>
+Setting number(std::string key, std::string flag, std::string help, int64_t min, int64_t max,
+               Get get) {
+  return {std::move(key), flag, std::move(help),
+          [flag, min, max, get](EddyOptions& o, const std::string& text) {
             int64_t v = 0;
-            if (Status s = parse_int(name, text, min, max, v); !s) return s;
-            o.runtime.*field = static_cast<T>(v);
+            const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+            if (ec != std::errc() || end != text.data() + text.size())
+              return bad(flag, "'" + text + "' is not a whole number");
+            if (v < min || v > max)
+              return bad(flag,
+                         text + " is outside " + std::to_string(min) + ".." + std::to_string(max));
+            auto& field = get(o);
+            field = static_cast<std::remove_reference_t<decltype(field)>>(v);
             return Status();
           }};
 }
 
-Flag topology_flag(std::string help, int64_t EcommerceSettings::*field, const char* name) {
-  return {std::move(help), [field, name](EddyOptions& o, const std::string& text) {
-            int64_t v = 0;
-            if (Status s = parse_int(name, text, 1, int64_t{1} << 45, v); !s) return s;
-            o.ecommerce.*field = v;
+template <typename Get>
+Setting list(std::string key, std::string flag, std::string help, Get get) {
+  return {std::move(key), std::move(flag), std::move(help),
+          [get](EddyOptions& o, const std::string& text) {
+            std::vector<std::string>& out = get(o);
+            out.clear();
+            size_t start = 0;
+            while (start <= text.size()) {
+              const size_t comma = std::min(text.find(',', start), text.size());
+              if (comma > start) out.push_back(text.substr(start, comma - start));
+              start = comma + 1;
+            }
             return Status();
           }};
 }
 
-const std::map<std::string, Flag>& flags() {
-  static const std::map<std::string, Flag> kFlags = {
-      {"http",
-       {"HOST:PORT to serve HTTP on (default 127.0.0.1:8080)",
-        [](EddyOptions& o, const std::string& v) {
-          if (v.find(':') == std::string::npos) {
-            return Status(Errc::kInvalidArgument, "--http: expected HOST:PORT, got '" + v + "'");
-          }
-          o.http = v;
-          return Status();
-        }}},
-      {"data-dir",
-       {"directory for the log and checkpoints (default ./data)",
-        [](EddyOptions& o, const std::string& v) {
-          if (v.empty()) return Status(Errc::kInvalidArgument, "--data-dir: empty path");
-          o.data_dir = v;
-          return Status();
-        }}},
-      {"config",
-       {"configuration file (TOML); flags override it",
-        [](EddyOptions& o, const std::string& v) {
-          o.config = v;
-          return Status();
-        }}},
-      {"workers", int_flag("worker threads; 0 = one per hardware thread (default 0)",
-                           &RuntimeSettings::workers, 0, 1024, "workers")},
-      {"key-groups", int_flag("key groups, fixed for the life of the data (default 128)",
-                              &RuntimeSettings::key_groups, 1, 65536, "key-groups")},
-      {"inbox-capacity-events",
-       int_flag("events a worker inbox holds per stage before ingest is told busy (default 65536)",
-                &RuntimeSettings::inbox_capacity_events, 1, int64_t{1} << 32,
-                "inbox-capacity-events")},
-      {"exchange-batch-events",
-       int_flag("events gathered per destination before a batch is sent (default 1024)",
-                &RuntimeSettings::exchange_batch_events, 1, 1 << 20, "exchange-batch-events")},
-      {"allowed-lateness-ms",
-       int_flag(
-           "how far behind the watermark an event may be and still count as on time (default 0)",
-           &RuntimeSettings::allowed_lateness_ms, 0, int64_t{1} << 40, "allowed-lateness-ms")},
-      {"max-out-of-orderness-ms",
-       int_flag("how far the watermark trails the newest event time (default 5000)",
-                &RuntimeSettings::max_out_of_orderness_ms, 0, int64_t{1} << 40,
-                "max-out-of-orderness-ms")},
-      {"idle-timeout-ms",
-       int_flag("idle input after which the watermark follows the clock (default 1000)",
-                &RuntimeSettings::idle_timeout_ms, 0, int64_t{1} << 40, "idle-timeout-ms")},
-      {"max-future-skew-ms",
-       int_flag("event times further ahead of the clock do not move the watermark (default 300000)",
-                &RuntimeSettings::max_future_skew_ms, 0, int64_t{1} << 40, "max-future-skew-ms")},
-      {"cart-timeout-ms", topology_flag("a cart with no change for this long is abandoned (default "
-                                        "86400000, 24 h)",
-                                        &EcommerceSettings::cart_timeout_ms, "cart-timeout-ms")},
-      {"session-gap-ms", topology_flag("inactivity that ends a session (default 1800000, 30 min)",
-                                       &EcommerceSettings::session_gap_ms, "session-gap-ms")},
-      {"rfm-lookback-ms", topology_flag("the RFM look-back window (default 31536000000, 365 days)",
-                                        &EcommerceSettings::rfm_lookback_ms, "rfm-lookback-ms")},
-      {"dormant-after-ms", topology_flag("inactivity after which a customer is dormant (default "
-                                         "7776000000, 90 days)",
-                                         &EcommerceSettings::dormant_after_ms, "dormant-after-ms")},
-      {"global-aggregate-interval-ms",
-       int_flag("event time between merges of population statistics such as RFM quintiles "
-                "(default 60000)",
-                &RuntimeSettings::global_aggregate_interval_ms, 1, int64_t{1} << 40,
-                "global-aggregate-interval-ms")},
-      {"max-pending-tasks",
-       int_flag("queries waiting in worker inboxes before callers are told busy (default 16384)",
-                &RuntimeSettings::max_pending_tasks, 1, int64_t{1} << 30, "max-pending-tasks")},
-      {"time-mode",
-       {"live (the clock moves the watermark when input is idle) or replay (default live)",
-        [](EddyOptions& o, const std::string& v) {
-          if (v == "live") {
-            o.runtime.time_mode = TimeMode::kLive;
-          } else if (v == "replay") {
-            o.runtime.time_mode = TimeMode::kReplay;
-          } else {
-            return Status(Errc::kInvalidArgument,
-                          "--time-mode: expected live or replay, got '" + v + "'");
-          }
-          return Status();
-        }}},
+constexpr int64_t kBig = int64_t{1} << 40;
+
+std::vector<Setting> make_settings() {
+  using O = EddyOptions;
+  std::vector<Setting> s;
+  s.push_back({"http.listen", "http", "HOST:PORT to serve HTTP on (127.0.0.1:8080)",
+               [](O& o, const std::string& v) {
+                 const size_t colon = v.rfind(':');
+                 if (colon == std::string::npos || colon == 0)
+                   return bad("http", "expected HOST:PORT, got '" + v + "'");
+                 int64_t port = 0;
+                 const auto [end, ec] =
+                     std::from_chars(v.data() + colon + 1, v.data() + v.size(), port);
+                 if (ec != std::errc() || end != v.data() + v.size() || port < 0 || port > 65535)
+                   return bad("http", "'" + v.substr(colon + 1) + "' is not a port");
+                 o.http_listen = v;
+                 o.http.address = v.substr(0, colon);
+                 o.http.port = static_cast<uint16_t>(port);
+                 return Status();
+               }});
+  s.push_back({"data_dir", "data-dir", "directory for the log, checkpoints and outputs (./data)",
+               [](O& o, const std::string& v) {
+                 if (v.empty()) return bad("data-dir", "empty path");
+                 o.data_dir = v;
+                 return Status();
+               }});
+  s.push_back({"", "config", "configuration file (TOML); the environment and flags override it",
+               [](O& o, const std::string& v) {
+                 o.config = v;
+                 return Status();
+               }});
+  // Runtime.
+  s.push_back(number(
+      "runtime.workers", "workers", "worker threads; 0 = one per hardware thread (0)", 0, 1024,
+      [](O & o) -> auto& { return o.runtime.workers; }));
+  s.push_back(number(
+      "runtime.key_groups", "key-groups", "key groups, fixed for the life of the data (128)", 1,
+      65536, [](O & o) -> auto& { return o.runtime.key_groups; }));
+  s.push_back(number(
+      "runtime.inbox_capacity_events", "inbox-capacity-events",
+      "events a worker inbox holds per stage before ingest is told busy (65536)", 1,
+      int64_t{1} << 32, [](O & o) -> auto& { return o.runtime.inbox_capacity_events; }));
+  s.push_back(number(
+      "runtime.exchange_batch_events", "exchange-batch-events",
+      "events gathered per destination before a batch is sent (1024)", 1, 1 << 20,
+      [](O & o) -> auto& { return o.runtime.exchange_batch_events; }));
+  s.push_back(number(
+      "runtime.allowed_lateness_ms", "allowed-lateness-ms",
+      "how far behind the watermark an event may be and still count as on time (0)", 0, kBig,
+      [](O & o) -> auto& { return o.runtime.allowed_lateness_ms; }));
+  s.push_back(number(
+      "runtime.max_out_of_orderness_ms", "max-out-of-orderness-ms",
+      "how far the watermark trails the newest event time (5000)", 0, kBig,
+      [](O & o) -> auto& { return o.runtime.max_out_of_orderness_ms; }));
+  s.push_back(number(
+      "runtime.idle_timeout_ms", "idle-timeout-ms",
+      "idle input after which the watermark follows the clock (1000)", 0, kBig,
+      [](O & o) -> auto& { return o.runtime.idle_timeout_ms; }));
+  s.push_back(number(
+      "runtime.max_future_skew_ms", "max-future-skew-ms",
+      "event times further ahead of the clock do not move the watermark (300000)", 0, kBig,
+      [](O & o) -> auto& { return o.runtime.max_future_skew_ms; }));
+  s.push_back(number(
+      "runtime.global_aggregate_interval_ms", "global-aggregate-interval-ms",
+      "event time between merges of population statistics such as RFM quintiles "
+      "(60000)",
+      1, kBig, [](O & o) -> auto& { return o.runtime.global_aggregate_interval_ms; }));
+  s.push_back(number(
+      "runtime.max_pending_tasks", "max-pending-tasks",
+      "queries waiting in worker inboxes before callers are told busy (16384)", 1, int64_t{1} << 30,
+      [](O & o) -> auto& { return o.runtime.max_pending_tasks; }));
+  s.push_back({"runtime.time_mode", "time-mode",
+               "live (the clock moves the watermark when input is idle) or replay (live)",
+               [](O& o, const std::string& v) {
+                 if (v == "live") {
+                   o.runtime.time_mode = TimeMode::kLive;
+                 } else if (v == "replay") {
+                   o.runtime.time_mode = TimeMode::kReplay;
+                 } else {
+                   return bad("time-mode", "expected live or replay, got '" + v + "'");
+                 }
+                 return Status();
+               }});
+  // The ecommerce topology.
+  auto topo = [&](const char* key, const char* flag, const char* help, auto get) {
+    s.push_back(number(std::string("ecommerce.") + key, flag, help, 1, int64_t{1} << 45, get));
   };
-  return kFlags;
+  topo(
+      "cart_timeout_ms", "cart-timeout-ms",
+      "a cart with no change for this long is abandoned (86400000, 24 h)",
+      [](O & o) -> auto& { return o.ecommerce.cart_timeout_ms; });
+  topo(
+      "session_gap_ms", "session-gap-ms", "inactivity that ends a session (1800000, 30 min)",
+      [](O & o) -> auto& { return o.ecommerce.session_gap_ms; });
+  topo(
+      "rfm_lookback_ms", "rfm-lookback-ms", "the RFM look-back window (31536000000, 365 days)",
+      [](O & o) -> auto& { return o.ecommerce.rfm_lookback_ms; });
+  topo(
+      "dormant_after_ms", "dormant-after-ms",
+      "inactivity after which a customer is dormant (7776000000, 90 days)",
+      [](O & o) -> auto& { return o.ecommerce.dormant_after_ms; });
+  // The HTTP edge.
+  auto http = [&](const char* key, const char* help, int64_t min, int64_t max, auto get) {
+    std::string flag = std::string("http-") + key;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    s.push_back(number(std::string("http.") + key, flag, help, min, max, get));
+  };
+  http(
+      "io_threads", "threads serving HTTP; 0 = one per hardware thread (0)", 0, 256,
+      [](O & o) -> auto& { return o.http.io_threads; });
+  http(
+      "max_connections", "open connections; more are answered 503 (10000)", 1, 1 << 24,
+      [](O & o) -> auto& { return o.http.max_connections; });
+  http(
+      "header_timeout_ms", "time for a request's headers from their first byte (10000)", 1, kBig,
+      [](O & o) -> auto& { return o.http.header_timeout_ms; });
+  http(
+      "body_timeout_ms", "time for a request's body after its headers (30000)", 1, kBig,
+      [](O & o) -> auto& { return o.http.body_timeout_ms; });
+  http(
+      "idle_timeout_ms", "an idle keep-alive connection is closed after (60000)", 1, kBig,
+      [](O & o) -> auto& { return o.http.idle_timeout_ms; });
+  http(
+      "max_header_bytes", "largest request headers (16384)", 256, 1 << 24,
+      [](O & o) -> auto& { return o.http.max_header_bytes; });
+  http(
+      "max_body_bytes", "largest request body, bulk ingest included (67108864)", 1024, kBig,
+      [](O & o) -> auto& { return o.http.max_body_bytes; });
+  http(
+      "max_inflated_bytes", "largest body once gzip is undone (268435456)", 1024, kBig,
+      [](O & o) -> auto& { return o.http.max_inflated_bytes; });
+  http(
+      "max_pipelined_responses", "responses a connection may owe before reading stops (16)", 1,
+      1024, [](O & o) -> auto& { return o.http.max_pipelined_responses; });
+  http(
+      "max_json_depth", "deepest JSON nesting accepted (32)", 2, 1024,
+      [](O & o) -> auto& { return o.http.max_json_depth; });
+  http(
+      "max_event_bytes", "largest single Segment event (32768)", 64, 1 << 30,
+      [](O & o) -> auto& { return o.http.max_event_bytes; });
+  http(
+      "max_batch_bytes", "largest /v1/batch body (512000)", 1024, 1 << 30,
+      [](O & o) -> auto& { return o.http.max_batch_bytes; });
+  http(
+      "max_batch_events", "most events in one /v1/batch (2500)", 1, 1 << 24,
+      [](O & o) -> auto& { return o.http.max_batch_events; });
+  http(
+      "max_members_page", "most members in one page of a segment's members (10000)", 1, 1 << 24,
+      [](O & o) -> auto& { return o.http.max_members_page; });
+  http(
+      "sse_queue_events", "events a slow change-stream subscriber may lag before it is cut (4096)",
+      1, 1 << 24, [](O & o) -> auto& { return o.http.sse_queue_events; });
+  http(
+      "sse_heartbeat_ms", "keep-alive comment interval on change streams (15000)", 10, kBig,
+      [](O & o) -> auto& { return o.http.sse_heartbeat_ms; });
+  s.push_back(list(
+      "http.write_keys", "write-keys",
+      "comma-separated Segment write keys; when set, ingest needs one (none)",
+      [](O & o) -> auto& { return o.http.write_keys; }));
+  s.push_back(list(
+      "http.tokens", "tokens",
+      "comma-separated bearer tokens; when set, queries and admin need one (none)",
+      [](O & o) -> auto& { return o.http.tokens; }));
+  s.push_back(number(
+      "ingest.dedup_window_ms", "dedup-window-ms",
+      "how long a messageId is remembered against duplicates (86400000, 24 h)", kMillisPerMinute,
+      kBig, [](O & o) -> auto& { return o.dedup_window_ms; }));
+  s.push_back(number(
+      "ingest.dedup_max_entries", "dedup-max-entries",
+      "most messageIds remembered; the oldest go first (10000000)", 1000, int64_t{1} << 34,
+      [](O & o) -> auto& { return o.dedup_max_entries; }));
+  return s;
+}
+
+const std::vector<Setting>& settings() {
+  static const std::vector<Setting> kSettings = make_settings();
+  return kSettings;
+}
+
+const Setting* by_flag(std::string_view flag) {
+  for (const Setting& s : settings())
+    if (s.flag == flag) return &s;
+  return nullptr;
+}
+
+// TOML values become the text a flag would carry, so that every source goes through one parser.
+std::optional<std::string> toml_text(const toml::node& node) {
+  if (auto v = node.value<std::string>()) return *v;
+  if (auto v = node.value<int64_t>()) return std::to_string(*v);
+  if (auto v = node.value<bool>()) return *v ? "true" : "false";
+  if (const toml::array* a = node.as_array()) {
+    std::string out;
+    for (const toml::node& item : *a) {
+      auto text = item.value<std::string>();
+      if (!text) return std::nullopt;
+      if (!out.empty()) out += ",";
+      out += *text;
+    }
+    return out;
+  }
+  return std::nullopt;
+}
+
+Status apply_file(EddyOptions& o, const std::string& path) {
+  // Debian's toml++ is built to throw on a parse error; it is turned into a Status right here.
+  toml::table parsed;
+  try {
+    parsed = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return {Errc::kInvalidArgument, path + ":" + std::to_string(e.source().begin.line) + ": " +
+                                        std::string(e.description())};
+  }
+  Status status;
+  // Every key in the file must be a setting: a misspelt one would otherwise be ignored silently.
+  std::function<void(const toml::table&, const std::string&)> walk = [&](const toml::table& table,
+                                                                         const std::string&
+                                                                             prefix) {
+    for (const auto& [k, node] : table) {
+      if (!status) return;
+      const std::string key =
+          prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+      if (const toml::table* sub = node.as_table()) {
+        walk(*sub, key);
+        continue;
+      }
+      auto it = std::find_if(settings().begin(), settings().end(),
+                             [&](const Setting& s) { return !s.key.empty() && s.key == key; });
+      if (it == settings().end()) {
+        status = {Errc::kInvalidArgument, path + ": unknown setting '" + key + "'"};
+        return;
+      }
+      auto text = toml_text(node);
+      if (!text) {
+        status = {Errc::kInvalidArgument, path + ": '" + key + "' has a value of the wrong kind"};
+        return;
+      }
+      if (Status s = it->set(o, *text); !s)
+        status = {Errc::kInvalidArgument, path + ": '" + key + "': " + s.message()};
+    }
+  };
+  walk(parsed, "");
+  return status;
 }
 
 }  // namespace
 
+std::optional<std::string> process_env(const std::string& name) {
+  const char* v = std::getenv(name.c_str());
+  if (v == nullptr) return std::nullopt;
+  return std::string(v);
+}
+
 std::string eddy_usage() {
-  std::string out = "usage: eddy [--flag value]...\n\nServes the ecommerce topology.\n\n";
-  for (const auto& [name, flag] : flags()) {
-    out += "  --" + name + std::string(name.size() < 24 ? 24 - name.size() : 1, ' ') + flag.help +
-           "\n";
+  std::string out =
+      "usage: eddy [--flag value]...\n\nServes the ecommerce topology. Every setting is a flag, "
+      "an\n"
+      "environment variable and a key of the --config file (TOML); flags win over the\n"
+      "environment, which wins over the file. Defaults are in parentheses.\n\n";
+  for (const Setting& s : settings()) {
+    out += "  --" + s.flag + std::string(s.flag.size() < 28 ? 28 - s.flag.size() : 1, ' ') +
+           s.help + "\n" + std::string(32, ' ') + env_name(s.flag);
+    if (!s.key.empty())
+      out += ", [" + s.key.substr(0, s.key.rfind('.')) + "] " + s.key.substr(s.key.rfind('.') + 1);
+    out += "\n";
   }
-  out += "  --help" + std::string(20, ' ') + "this text\n";
+  out += "  --help" + std::string(26, ' ') + "this text\n";
   return out;
 }
 
-Result<EddyOptions> parse_eddy_options(const std::vector<std::string>& args) {
+Result<EddyOptions> parse_eddy_options(const std::vector<std::string>& args, const EnvLookup& env) {
   EddyOptions options;
+  std::vector<std::pair<const Setting*, std::string>> from_flags;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg == "--help" || arg == "-h") {
       options.help = true;
       continue;
     }
-    if (arg.rfind("--", 0) != 0) {
+    if (arg.rfind("--", 0) != 0)
       return {Errc::kInvalidArgument, "unexpected argument '" + arg + "' (see --help)"};
-    }
     std::string name = arg.substr(2);
     std::string value;
     if (auto eq = name.find('='); eq != std::string::npos) {
@@ -164,15 +353,46 @@ Result<EddyOptions> parse_eddy_options(const std::vector<std::string>& args) {
       if (i + 1 >= args.size()) return {Errc::kInvalidArgument, "--" + name + " needs a value"};
       value = args[++i];
     }
-    auto flag = flags().find(name);
-    if (flag == flags().end())
+    const Setting* setting = by_flag(name);
+    if (setting == nullptr)
       return {Errc::kInvalidArgument, "unknown flag --" + name + " (see --help)"};
-    if (Status s = flag->second.set(options, value); !s) return s;
+    from_flags.emplace_back(setting, std::move(value));
   }
-  if (std::string problem = options.runtime.check(); !problem.empty()) {
+
+  std::string config = env("EDDY_CONFIG").value_or("");
+  for (const auto& [setting, value] : from_flags)
+    if (setting->flag == "config") config = value;
+  if (!config.empty()) {
+    if (Status s = apply_file(options, config); !s) return s;
+    options.config = config;
+  }
+  for (const Setting& s : settings()) {
+    if (s.flag == "config") continue;
+    if (auto value = env(env_name(s.flag))) {
+      if (Status st = s.set(options, *value); !st)
+        return {Errc::kInvalidArgument, env_name(s.flag) + ": " + st.message()};
+    }
+  }
+  for (const auto& [setting, value] : from_flags)
+    if (Status s = setting->set(options, value); !s) return s;
+
+  if (std::string problem = options.runtime.check(); !problem.empty())
     return {Errc::kInvalidArgument, problem};
-  }
   return options;
+}
+
+std::string check_exposure(const EddyOptions& o) {
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(o.http.address, ec);
+  if (!ec && address.is_loopback()) return {};
+  std::string missing;
+  if (o.http.write_keys.empty()) missing = "write keys (--write-keys)";
+  if (o.http.tokens.empty())
+    missing += std::string(missing.empty() ? "" : " and ") + "bearer tokens (--tokens)";
+  if (missing.empty()) return {};
+  return "refusing to serve on " + o.http_listen + " without " + missing +
+         ": anyone who can reach it could write events and read customer profiles. Configure "
+         "them, or listen on 127.0.0.1.";
 }
 
 }  // namespace eddy

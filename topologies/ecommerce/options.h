@@ -1,27 +1,47 @@
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "connectors/http/http_settings.h"
 #include "runtime/settings.h"
 #include "runtime/status.h"
 #include "topologies/ecommerce/ecommerce.h"
 
 namespace eddy {
 
-// The settings of the `eddy` binary. Every one has a flag; `eddy --help` lists them all.
+// The settings of the `eddy` binary. Each one has a key in the config file (TOML, e.g.
+// `http.max_body_bytes`), a flag (`--http-max-body-bytes`) and an environment variable
+// (`EDDY_HTTP_MAX_BODY_BYTES`); flags override the environment, which overrides the file, which
+// overrides the defaults. `eddy --help` lists them all.
 struct EddyOptions {
-  std::string http = "127.0.0.1:8080";
+  std::string http_listen = "127.0.0.1:8080";
   std::string data_dir = "./data";
   std::string config;
   RuntimeSettings runtime;
   EcommerceSettings ecommerce;
+  HttpSettings http;
+  // Ingest: how long a messageId is remembered, and how many at most.
+  int64_t dedup_window_ms = 24 * kMillisPerHour;
+  uint64_t dedup_max_entries = 10'000'000;
   bool help = false;
 };
 
-// Parses `--name value` and `--name=value` flags. Unknown flags and bad values are errors that say
-// which flag and why.
-Result<EddyOptions> parse_eddy_options(const std::vector<std::string>& args);
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+// The process environment.
+std::optional<std::string> process_env(const std::string& name);
+
+// Parses `--name value` and `--name=value` flags, the config file a `--config` flag (or
+// EDDY_CONFIG) names, and the environment. Unknown flags or keys and bad values are errors that
+// say which setting, where it came from, and why.
+Result<EddyOptions> parse_eddy_options(const std::vector<std::string>& args,
+                                       const EnvLookup& env = process_env);
 std::string eddy_usage();
+
+// Empty when the options are safe to serve with; else why not. Serving beyond loopback without
+// write keys and tokens would let anyone write events and read profiles.
+std::string check_exposure(const EddyOptions& options);
 
 }  // namespace eddy
