@@ -275,7 +275,9 @@ void Rfm::on_query(uint32_t slot, EventTime now, boost::json::object& out) const
   if (k.orders.empty()) {
     rfm["recency_days"] = nullptr;
   } else {
-    rfm["recency_days"] = floor_div(now.value() - k.orders.back().time_ms, kMillisPerDay);
+    // The watermark trails the newest events, so an order can be newer than `now`: zero days.
+    rfm["recency_days"] =
+        std::max<int64_t>(0, floor_div(now.value() - k.orders.back().time_ms, kMillisPerDay));
     rfm["last_order_at_ms"] = k.orders.back().time_ms;
   }
   rfm["frequency"] = k.orders.size();

@@ -42,6 +42,9 @@ struct HttpSettings {
   std::vector<std::string> write_keys;
   std::vector<std::string> tokens;
 
+  // The most members GET /v1/segments/{id}/members returns in one page.
+  uint32_t max_members_page = 10'000;
+
   // Server-Sent Events: events a slow subscriber may fall behind before it is disconnected.
   uint32_t sse_queue_events = 4096;
   uint32_t sse_heartbeat_ms = 15'000;

@@ -4,22 +4,17 @@
 
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 
+#include "tests/e2e/eddy_server.h"
 #include "tests/e2e/process.h"
 
 namespace eddy::e2e {
 namespace {
 
-std::string temp_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("eddy-e2e-" + name + "-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  return dir.string();
-}
-
 TEST(EddyProcess, StartsTheDefaultTopologyAndExitsZeroOnSigterm) {
   const std::string data = temp_dir("sigterm");
-  EddyProcess eddy({"--data-dir", data, "--workers", "2"});
+  EddyProcess eddy({"--http", "127.0.0.1:0", "--data-dir", data, "--workers", "2"});
   const std::string started = eddy.wait_for_line("eddy started", 10'000);
   ASSERT_FALSE(started.empty()) << eddy.output();
   EXPECT_NE(started.find("\"topology\":\"ecommerce\""), std::string::npos) << started;
@@ -32,7 +27,7 @@ TEST(EddyProcess, StartsTheDefaultTopologyAndExitsZeroOnSigterm) {
 
 TEST(EddyProcess, ExitsZeroOnSigint) {
   const std::string data = temp_dir("sigint");
-  EddyProcess eddy({"--data-dir", data});
+  EddyProcess eddy({"--http", "127.0.0.1:0", "--data-dir", data});
   ASSERT_FALSE(eddy.wait_for_line("eddy started", 10'000).empty()) << eddy.output();
   eddy.signal(SIGINT);
   EXPECT_EQ(eddy.wait_exit(10'000), 0) << eddy.output();
@@ -49,6 +44,34 @@ TEST(EddyProcess, RefusesBadFlagsWithAReason) {
 TEST(EddyProcess, HelpListsEverySetting) {
   EddyProcess eddy({"--help"});
   EXPECT_EQ(eddy.wait_exit(10'000), 0);
+}
+
+TEST(EddyProcess, RefusesToServeBeyondLoopbackWithoutKeysAndTokens) {
+  EddyProcess eddy({"--http", "0.0.0.0:0", "--data-dir", temp_dir("exposed")});
+  EXPECT_EQ(eddy.wait_exit(10'000), 2);
+  EXPECT_FALSE(
+      eddy.wait_for_line("without write keys (--write-keys) and bearer tokens", 1000).empty())
+      << eddy.output();
+}
+
+TEST(EddyProcess, ReadsItsSettingsFromAConfigFile) {
+  const std::string dir = temp_dir("config");
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/eddy.toml";
+  std::ofstream(path)
+      << "[http]\nlisten = \"127.0.0.1:0\"\ntokens = [\"t\"]\n[runtime]\nworkers = 1\n";
+  EddyProcess eddy({"--config", path, "--data-dir", dir});
+  const std::string started = eddy.wait_for_line("eddy started", 10'000);
+  ASSERT_FALSE(started.empty()) << eddy.output();
+  EXPECT_NE(started.find("\"workers\":1"), std::string::npos) << started;
+  const size_t at = started.find("\"http_port\":");
+  ASSERT_NE(at, std::string::npos);
+  HttpClient client(static_cast<uint16_t>(std::stoi(started.substr(at + 12))));
+  EXPECT_EQ(client.get("/v1/segments").status, 401) << "the file's token is required";
+  EXPECT_EQ(client.get("/v1/segments", {{"Authorization", "Bearer t"}}).status, 200);
+  eddy.signal(SIGTERM);
+  EXPECT_EQ(eddy.wait_exit(10'000), 0);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

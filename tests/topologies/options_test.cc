@@ -126,6 +126,35 @@ TEST(EddyOptions, ConfigFileErrorsNameTheFileAndTheKey) {
   EXPECT_NE(bad_env.status().message().find("EDDY_HTTP_MAX_JSON_DEPTH"), std::string::npos);
 }
 
+TEST(EddyOptions, WebhookSourcesComeFromTheConfigFile) {
+  const std::string path = write_config(R"(
+[webhooks]
+tolerance_s = 60
+id_fsync = "none"
+[webhooks.sources.shop]
+secrets = ["whsec_a", "whsec_b"]
+mapping = "shop_order"
+[webhooks.sources.crm]
+secrets = ["whsec_c"]
+mapping_file = "/etc/eddy/crm.json"
+)");
+  auto o = parse_eddy_options({"--config", path}, env_of({}));
+  ASSERT_TRUE(o.is_ok()) << o.status().to_string();
+  EXPECT_EQ(o->webhooks.tolerance_s, 60);
+  EXPECT_FALSE(o->webhooks.id_fsync);
+  ASSERT_EQ(o->webhooks.sources.size(), 2u);
+  EXPECT_EQ(o->webhooks.sources[1].name, "shop");
+  EXPECT_EQ(o->webhooks.sources[1].secrets, (std::vector<std::string>{"whsec_a", "whsec_b"}));
+  EXPECT_EQ(o->webhooks.sources[1].mapping, "shop_order");
+  EXPECT_EQ(o->webhooks.sources[0].mapping_file, "/etc/eddy/crm.json");
+  auto bad = parse_eddy_options(
+      {"--config", write_config("[webhooks.sources.shop]\nsecret = \"x\"\n")}, env_of({}));
+  ASSERT_FALSE(bad.is_ok());
+  EXPECT_NE(bad.status().message().find("unknown setting 'webhooks.sources.shop.secret'"),
+            std::string::npos)
+      << bad.status().message();
+}
+
 TEST(EddyOptions, ServingBeyondLoopbackNeedsWriteKeysAndTokens) {
   auto open = parse_eddy_options({"--http", "0.0.0.0:8080"}, env_of({}));
   ASSERT_TRUE(open.is_ok());

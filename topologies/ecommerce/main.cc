@@ -1,11 +1,23 @@
-// eddy: serves the ecommerce topology.
+// eddy: serves the ecommerce topology over HTTP.
 
 #include <pthread.h>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 
+#include "connectors/api/api_context.h"
+#include "connectors/api/health_routes.h"
+#include "connectors/api/http_metrics.h"
+#include "connectors/api/ingest_routes.h"
+#include "connectors/api/segment_change_hub.h"
+#include "connectors/api/webhook_routes.h"
+#include "connectors/http/server.h"
+#include "connectors/ingest/ingest_service.h"
+#include "connectors/metrics/engine_collector.h"
+#include "connectors/metrics/metrics_registry.h"
 #include "connectors/ndjson_file_sink.h"
+#include "connectors/webhooks/builtin_mappings.h"
+#include "connectors/webhooks/webhook_receiver.h"
 #include "operators/builtin.h"
 #include "runtime/engine.h"
 #include "runtime/log.h"
@@ -14,15 +26,95 @@
 
 namespace {
 
-int fail(const eddy::Status& s) {
-  eddy::log_line(eddy::LogLevel::kError, s.message(), {{"code", eddy::errc_name(s.code())}});
+using namespace eddy;
+
+int fail(const Status& s) {
+  log_line(LogLevel::kError, s.message(), {{"code", errc_name(s.code())}});
   return 2;
+}
+
+// How long connections get to finish what they owe once a stop is asked for.
+constexpr std::chrono::seconds kHttpGrace{10};
+
+// Every output of the topology is appended to an NDJSON file in the data directory, one per sink,
+// and every side output (late, rejected, ...) to another; segment changes also feed live
+// subscribers.
+Status add_sinks(const TopologySpec& topology, const std::string& out_dir,
+                 std::shared_ptr<SegmentChangeHub> hub, EngineOptions& engine_options) {
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+  if (ec) return {Errc::kIo, out_dir + ": " + ec.message()};
+  auto types = std::make_shared<EventTypeRegistry>(topology.types());
+  for (const StageSpec& stage : topology.stages()) {
+    for (const SinkSpec& sink : stage.sinks) {
+      auto file = NdjsonFileSink::open(out_dir + "/" + sink.name + ".ndjson", types);
+      if (!file) return file.status();
+      std::shared_ptr<Sink> out = std::move(file).value();
+      if (sink.name == "segment_changes")
+        out = std::make_shared<FanoutSink>(std::vector<std::shared_ptr<Sink>>{out, hub});
+      engine_options.sinks[sink.name] = std::move(out);
+    }
+  }
+  auto side = NdjsonFileSink::open(out_dir + "/side_outputs.ndjson", types);
+  if (!side) return side.status();
+  engine_options.side_sinks[std::string(kAnySideOutput)] = std::move(side).value();
+  return {};
+}
+
+void add_ingest_metrics(metrics::MetricsRegistry& registry, const IngestService& ingest) {
+  registry.add_collector([&ingest](metrics::MetricsWriter& w) {
+    ingest.visit_counters([&w](const IngestCounterSample& s) {
+      w.counter("eddy_ingest_events_total",
+                "Events offered to ingest, by endpoint, outcome (accepted, rejected, duplicate) "
+                "and rejection reason",
+                {{"endpoint", std::string(s.endpoint)},
+                 {"outcome", std::string(s.outcome)},
+                 {"reason", std::string(s.reason)}},
+                static_cast<double>(s.value));
+    });
+  });
+}
+
+Result<std::unique_ptr<WebhookReceiver>> make_webhook_receiver(const EddyOptions& o,
+                                                               const Clock& clock) {
+  std::vector<WebhookSourceConfig> sources;
+  for (const WebhookSourceOptions& in : o.webhooks.sources) {
+    WebhookSourceConfig source{in.name, in.secrets, std::nullopt};
+    auto mapping = in.mapping_file.empty() ? builtin_mapping(in.mapping)
+                                           : WebhookMapping::load_file(in.mapping_file);
+    if (!mapping)
+      return Status(mapping.status().code(),
+                    "webhook source '" + in.name + "': " + mapping.status().message());
+    source.mapping = std::move(mapping).value();
+    sources.push_back(std::move(source));
+  }
+  WebhookIdStoreSettings store;
+  store.directory = o.data_dir;
+  store.window_ms = o.webhooks.id_window_ms;
+  store.max_entries = static_cast<size_t>(o.webhooks.id_max_entries);
+  store.fsync = o.webhooks.id_fsync ? FsyncPolicy::kAlways : FsyncPolicy::kNone;
+  auto ids = WebhookIdStore::open(store, clock.now());
+  if (!ids) return ids.status();
+  WebhookReceiverSettings settings;
+  settings.tolerance_s = o.webhooks.tolerance_s;
+  settings.max_id_bytes = static_cast<size_t>(o.webhooks.max_id_bytes);
+  settings.max_json_depth = o.http.max_json_depth;
+  return WebhookReceiver::create(std::move(sources), std::move(ids).value(), settings);
+}
+
+void add_webhook_metrics(metrics::MetricsRegistry& registry, const WebhookReceiver& receiver) {
+  registry.add_collector([&receiver](metrics::MetricsWriter& w) {
+    receiver.visit_counters([&w](std::string_view source, std::string_view code, uint64_t n) {
+      w.counter("eddy_webhook_deliveries_total", "Signed webhook deliveries by source and outcome",
+                {{"source", std::string(source)}, {"outcome", std::string(code)}},
+                static_cast<double>(n));
+    });
+  });
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  using namespace eddy;
   auto options = parse_eddy_options(std::vector<std::string>(argv + 1, argv + argc));
   if (!options) {
     std::fprintf(stderr, "eddy: %s\n", options.status().message().c_str());
@@ -32,6 +124,8 @@ int main(int argc, char** argv) {
     std::fputs(eddy_usage().c_str(), stdout);
     return 0;
   }
+  if (std::string why = check_exposure(*options); !why.empty())
+    return fail({Errc::kInvalidArgument, why});
 
   // Blocked before any thread starts, so every thread inherits the mask and only sigwait below
   // receives SIGINT and SIGTERM.
@@ -50,39 +144,65 @@ int main(int argc, char** argv) {
   auto topology = make_ecommerce_topology(registry, options->ecommerce);
   if (!topology) return fail(topology.status());
 
-  // Until the outbound webhooks exist, every output of the topology is appended to an NDJSON file
-  // in the data directory, one per sink, and every side output (late, rejected, ...) to another.
-  const std::string out_dir = options->data_dir + "/out";
-  std::filesystem::create_directories(out_dir, ec);
-  if (ec) return fail({Errc::kIo, out_dir + ": " + ec.message()});
-  auto types = std::make_shared<EventTypeRegistry>(topology->types());
+  SystemClock clock;
+  auto hub =
+      std::make_shared<SegmentChangeHub>(std::make_shared<EventTypeRegistry>(topology->types()));
   EngineOptions engine_options;
-  for (const StageSpec& stage : topology->stages()) {
-    for (const SinkSpec& sink : stage.sinks) {
-      auto file = NdjsonFileSink::open(out_dir + "/" + sink.name + ".ndjson", types);
-      if (!file) return fail(file.status());
-      engine_options.sinks[sink.name] = std::move(file).value();
-    }
-  }
-  auto side = NdjsonFileSink::open(out_dir + "/side_outputs.ndjson", types);
-  if (!side) return fail(side.status());
-  engine_options.side_sinks[std::string(kAnySideOutput)] = std::move(side).value();
+  engine_options.clock = &clock;
   engine_options.settings = options->runtime;
-  auto engine = Engine::create(std::move(topology).value(), std::move(engine_options));
-  if (!engine) return fail(engine.status());
-  if (Status s = (*engine)->start(); !s) return fail(s);
+  if (Status s = add_sinks(*topology, options->data_dir + "/out", hub, engine_options); !s)
+    return fail(s);
+  auto created = Engine::create(std::move(topology).value(), std::move(engine_options));
+  if (!created) return fail(created.status());
+  Engine& engine = **created;
+  if (Status s = engine.start(); !s) return fail(s);
+
+  MessageDedup dedup(
+      {.window_ms = options->dedup_window_ms, .max_entries = options->dedup_max_entries});
+  IngestService ingest(engine.source(), engine.topology().types(), options->http, clock, dedup);
+  auto webhooks = make_webhook_receiver(*options, clock);
+  if (!webhooks) {
+    (void)engine.stop();
+    return fail(webhooks.status());
+  }
+  ApiContext api;
+  api.engine = &engine;
+  api.profile_stage = kProfilesStage;
+  api.segments_operator = kSegmentsOperator;
+  api.changes = hub.get();
+  api.http = options->http;
+
+  metrics::MetricsRegistry metrics;
+  auto router = std::make_shared<Router>(options->http.tokens);
+  add_health_routes(
+      *router, {.ready = [] { return true; }, .metrics = [&metrics] { return metrics.render(); }});
+  add_ingest_routes(*router, ingest, options->http);
+  add_webhook_routes(*router, **webhooks, ingest, options->http, clock);
+  add_customer_routes(*router, api);
+  add_segment_routes(*router, api);
+  metrics::add_engine_collector(metrics, engine);
+  add_ingest_metrics(metrics, ingest);
+  add_webhook_metrics(metrics, **webhooks);
+
+  HttpServer server(options->http, router, make_http_observer(metrics, *router));
+  if (Status s = server.start(); !s) {
+    (void)engine.stop();
+    return fail(s);
+  }
   log_line(LogLevel::kInfo, "eddy started",
-           {{"topology", (*engine)->topology().name()},
-            {"workers", (*engine)->workers()},
-            {"key_groups", (*engine)->settings().key_groups},
+           {{"topology", engine.topology().name()},
+            {"workers", engine.workers()},
+            {"key_groups", engine.settings().key_groups},
             {"data_dir", options->data_dir},
-            {"http", options->http_listen},
-            {"note", "the HTTP edge is not part of this build yet; the engine runs in-process"}});
+            {"http", options->http.address + ":" + std::to_string(server.port())},
+            {"http_port", server.port()}});
 
   int received = 0;
   sigwait(&signals, &received);
-  log_line(LogLevel::kInfo, "stopping: draining accepted events", {{"signal", received}});
-  if (Status s = (*engine)->stop(); !s) return fail(s);
+  log_line(LogLevel::kInfo, "stopping: answering requests in flight, then draining accepted events",
+           {{"signal", received}});
+  server.stop(kHttpGrace);
+  if (Status s = engine.stop(); !s) return fail(s);
   log_line(LogLevel::kInfo, "eddy stopped");
   return 0;
 }

@@ -235,7 +235,60 @@ std::vector<Setting> make_settings() {
       "ingest.dedup_max_entries", "dedup-max-entries",
       "most messageIds remembered; the oldest go first (10000000)", 1000, int64_t{1} << 34,
       [](O & o) -> auto& { return o.dedup_max_entries; }));
+  s.push_back(number(
+      "webhooks.tolerance_s", "webhook-tolerance-s",
+      "how far a webhook's timestamp may be from the clock, either way (300)", 1, kBig,
+      [](O & o) -> auto& { return o.webhooks.tolerance_s; }));
+  s.push_back(number(
+      "webhooks.max_id_bytes", "webhook-max-id-bytes", "longest webhook-id accepted (256)", 8, 4096,
+      [](O & o) -> auto& { return o.webhooks.max_id_bytes; }));
+  s.push_back(number(
+      "webhooks.id_window_ms", "webhook-id-window-ms",
+      "how long a processed webhook-id is remembered (345600000, 4 days)", kMillisPerMinute, kBig,
+      [](O & o) -> auto& { return o.webhooks.id_window_ms; }));
+  s.push_back(number(
+      "webhooks.id_max_entries", "webhook-id-max-entries",
+      "most webhook-ids remembered; the oldest go first (1000000)", 1000, int64_t{1} << 32,
+      [](O & o) -> auto& { return o.webhooks.id_max_entries; }));
+  s.push_back({"webhooks.id_fsync", "webhook-id-fsync",
+               "always (an id is on disk before the delivery is answered) or none (always)",
+               [](O& o, const std::string& v) {
+                 if (v != "always" && v != "none")
+                   return bad("webhook-id-fsync", "expected always or none, got '" + v + "'");
+                 o.webhooks.id_fsync = v == "always";
+                 return Status();
+               }});
   return s;
+}
+
+// `[webhooks.sources.<name>]` tables: structured, so they come from the config file only.
+Status apply_webhook_source(EddyOptions& o, const std::string& path, const std::string& name,
+                            const toml::table& table) {
+  WebhookSourceOptions source;
+  source.name = name;
+  for (const auto& [k, node] : table) {
+    const std::string key(k.str());
+    const std::string where = path + ": webhooks.sources." + name + "." + key;
+    if (key == "secrets") {
+      const toml::array* list = node.as_array();
+      if (list == nullptr) return {Errc::kInvalidArgument, where + " must be a list of strings"};
+      for (const toml::node& item : *list) {
+        auto secret = item.value<std::string>();
+        if (!secret) return {Errc::kInvalidArgument, where + " must be a list of strings"};
+        source.secrets.push_back(*secret);
+      }
+    } else if (key == "mapping" || key == "mapping_file") {
+      auto text = node.value<std::string>();
+      if (!text) return {Errc::kInvalidArgument, where + " must be a string"};
+      (key == "mapping" ? source.mapping : source.mapping_file) = *text;
+    } else {
+      return {Errc::kInvalidArgument, path + ": unknown setting 'webhooks.sources." + name + "." +
+                                          key +
+                                          "' (a source has secrets and mapping or mapping_file)"};
+    }
+  }
+  o.webhooks.sources.push_back(std::move(source));
+  return {};
 }
 
 const std::vector<Setting>& settings() {
@@ -286,7 +339,11 @@ Status apply_file(EddyOptions& o, const std::string& path) {
       const std::string key =
           prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
       if (const toml::table* sub = node.as_table()) {
-        walk(*sub, key);
+        if (key.starts_with("webhooks.sources.")) {
+          status = apply_webhook_source(o, path, key.substr(17), *sub);
+        } else {
+          walk(*sub, key);
+        }
         continue;
       }
       auto it = std::find_if(settings().begin(), settings().end(),
@@ -325,8 +382,12 @@ std::string eddy_usage() {
   for (const Setting& s : settings()) {
     out += "  --" + s.flag + std::string(s.flag.size() < 28 ? 28 - s.flag.size() : 1, ' ') +
            s.help + "\n" + std::string(32, ' ') + env_name(s.flag);
-    if (!s.key.empty())
-      out += ", [" + s.key.substr(0, s.key.rfind('.')) + "] " + s.key.substr(s.key.rfind('.') + 1);
+    const size_t dot = s.key.rfind('.');
+    if (dot != std::string::npos) {
+      out += ", [" + s.key.substr(0, dot) + "] " + s.key.substr(dot + 1);
+    } else if (!s.key.empty()) {
+      out += ", " + s.key;
+    }
     out += "\n";
   }
   out += "  --help" + std::string(26, ' ') + "this text\n";

@@ -16,6 +16,23 @@ namespace eddy {
 // `http.max_body_bytes`), a flag (`--http-max-body-bytes`) and an environment variable
 // (`EDDY_HTTP_MAX_BODY_BYTES`); flags override the environment, which overrides the file, which
 // overrides the defaults. `eddy --help` lists them all.
+// A signed-webhook sender (docs/webhooks.md). Config file only: `[webhooks.sources.<name>]`.
+struct WebhookSourceOptions {
+  std::string name;
+  std::vector<std::string> secrets;
+  std::string mapping;       // a built-in mapping's name, or
+  std::string mapping_file;  // the path of one of the user's own
+};
+
+struct WebhookOptions {
+  int64_t tolerance_s = 300;
+  int64_t max_id_bytes = 256;
+  int64_t id_window_ms = 4 * kMillisPerDay;
+  int64_t id_max_entries = 1'000'000;
+  bool id_fsync = true;  // "always" (true) or "none"
+  std::vector<WebhookSourceOptions> sources;
+};
+
 struct EddyOptions {
   std::string http_listen = "127.0.0.1:8080";
   std::string data_dir = "./data";
@@ -26,6 +43,7 @@ struct EddyOptions {
   // Ingest: how long a messageId is remembered, and how many at most.
   int64_t dedup_window_ms = 24 * kMillisPerHour;
   uint64_t dedup_max_entries = 10'000'000;
+  WebhookOptions webhooks;
   bool help = false;
 };
 

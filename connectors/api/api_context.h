@@ -1,0 +1,36 @@
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "connectors/http/http_settings.h"
+#include "connectors/http/router.h"
+#include "runtime/engine.h"
+
+namespace eddy {
+
+class SegmentChangeHub;
+
+// What the REST routes need to reach: the engine (only through its messages: query_key,
+// run_on_all, command), the names of the profile stage and the segments operator in its topology,
+// and the live segment-change feed.
+struct ApiContext {
+  Engine* engine = nullptr;
+  std::string profile_stage = "profiles";
+  std::string segments_operator = "segments";
+  SegmentChangeHub* changes = nullptr;
+  HttpSettings http;
+  // True once the engine has restored its state and may take traffic (/readyz).
+  std::function<bool()> ready = [] { return true; };
+};
+
+// GET /v1/customers/{id}, GET /v1/customers/{id}/segments.
+void add_customer_routes(Router& router, const ApiContext& api);
+// GET /v1/segments, PUT and DELETE /v1/segments/{id}, GET /v1/segments/{id}/members,
+// GET /v1/segments/{id}/changes.
+void add_segment_routes(Router& router, const ApiContext& api);
+
+// How an engine's refusal reads over HTTP.
+HttpResponse engine_error(const Status& s);
+
+}  // namespace eddy

@@ -1,0 +1,241 @@
+#include <algorithm>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <charconv>
+#include <map>
+#include <mutex>
+
+#include "connectors/api/api_context.h"
+#include "connectors/api/duration.h"
+#include "connectors/api/segment_change_hub.h"
+#include "operators/segments.h"
+
+namespace eddy {
+
+namespace {
+
+// Every Segments instance a worker owns, one per key group of the profile stage.
+template <typename Fn>
+void for_each_segments(Worker& w, StageId stage, std::string_view op_name, Fn fn) {
+  for (KeyGroup g : w.owned_groups()) {
+    StageInstance* inst = w.instance(stage, g);
+    if (inst == nullptr) continue;
+    auto op = inst->find_operator(op_name);
+    if (!op) continue;
+    fn(static_cast<const Segments&>(inst->op(*op)), *inst);
+  }
+}
+
+StageId profile_stage(const ApiContext& api) {
+  return *api.engine->topology().find_stage(api.profile_stage);
+}
+
+boost::json::object definition_json(const Segments::Definition& d) {
+  boost::json::object o{{"id", d.id}, {"enter", d.enter}, {"min_dwell_ms", d.min_dwell_ms}};
+  if (!d.exit.empty()) o["exit"] = d.exit;
+  return o;
+}
+
+void list_segments(const ApiContext& api, Responder respond) {
+  struct Gather {
+    std::mutex mu;
+    std::map<std::string, std::pair<Segments::Definition, uint64_t>> by_id;
+  };
+  auto gather = std::make_shared<Gather>();
+  const StageId stage = profile_stage(api);
+  const std::string op = api.segments_operator;
+  Status s = api.engine->run_on_all(
+      [gather, stage, op](Worker& w) {
+        for_each_segments(w, stage, op, [&](const Segments& seg, const StageInstance&) {
+          std::lock_guard lock(gather->mu);
+          for (const auto& [def, n] : seg.definitions()) {
+            auto& entry = gather->by_id[def.id];
+            entry.first = def;
+            entry.second += n;
+          }
+        });
+      },
+      [gather, respond] {
+        boost::json::array list;
+        for (const auto& [id, entry] : gather->by_id) {
+          boost::json::object o = definition_json(entry.first);
+          o["size"] = entry.second;
+          list.push_back(std::move(o));
+        }
+        boost::json::object out{{"segments", std::move(list)}};
+        respond(json_response(http::status::ok, boost::json::serialize(out)));
+      });
+  if (!s) respond(engine_error(s));
+}
+
+// The body of PUT /v1/segments/{id}: {"enter": "...", "exit": "...", "min_dwell": "1h"}.
+Result<boost::json::object> put_command(std::string_view id, const std::string& body,
+                                        uint32_t max_depth) {
+  boost::json::parse_options options;
+  options.max_depth = max_depth;
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(body, ec, {}, options);
+  if (ec) return {Errc::kInvalidArgument, "the body is not JSON: " + ec.message()};
+  if (!v.is_object()) return {Errc::kInvalidArgument, "the body must be a JSON object"};
+  const boost::json::object& in = v.as_object();
+  boost::json::object cmd{{"action", "put"}, {"id", id}};
+  for (const auto& [key, value] : in) {
+    if (key == "enter" || key == "exit") {
+      if (!value.is_string())
+        return {Errc::kInvalidArgument, "'" + std::string(key) + "' must be a string"};
+      cmd[key] = value;
+    } else if (key == "min_dwell") {
+      if (!value.is_string())
+        return {Errc::kInvalidArgument, "'min_dwell' must be a string like \"1h\""};
+      auto ms = parse_duration_ms(value.as_string());
+      if (!ms) return ms.status();
+      cmd["min_dwell_ms"] = *ms;
+    } else if (key == "min_dwell_ms") {
+      cmd[key] = value;
+    } else if (key != "id") {
+      return {Errc::kInvalidArgument,
+              "unknown field '" + std::string(key) + "' (a segment has enter, exit and min_dwell)"};
+    }
+  }
+  if (!cmd.contains("enter")) return {Errc::kInvalidArgument, "a segment needs an 'enter' rule"};
+  return cmd;
+}
+
+void put_segment(const ApiContext& api, HttpRequest& req, Responder respond) {
+  const std::string id(req.param("id"));
+  auto cmd = put_command(id, req.body(), api.http.max_json_depth);
+  if (!cmd) {
+    respond(error_response(http::status::bad_request, "invalid_segment", cmd.status().message()));
+    return;
+  }
+  boost::json::object answer = *cmd;
+  answer.erase("action");
+  Status s = api.engine->command(api.segments_operator, *cmd, [respond, answer](Status applied) {
+    if (!applied) return respond(engine_error(applied));
+    respond(json_response(http::status::ok, boost::json::serialize(answer)));
+  });
+  if (!s) {
+    // The probe instance checked the rules: a bad one names its position.
+    if (s.code() == Errc::kInvalidArgument) {
+      respond(error_response(http::status::bad_request, "invalid_segment", s.message()));
+    } else {
+      respond(engine_error(s));
+    }
+  }
+}
+
+void delete_segment(const ApiContext& api, HttpRequest& req, Responder respond) {
+  const std::string id(req.param("id"));
+  boost::json::object cmd{{"action", "delete"}, {"id", id}};
+  Status s = api.engine->command(api.segments_operator, cmd, [respond, id](Status applied) {
+    if (!applied) return respond(engine_error(applied));
+    boost::json::object out{{"id", id}, {"deleted", true}};
+    respond(json_response(http::status::ok, boost::json::serialize(out)));
+  });
+  if (!s) {
+    if (s.code() == Errc::kNotFound) {
+      respond(
+          error_response(http::status::not_found, "unknown_segment", "no segment '" + id + "'"));
+    } else {
+      respond(engine_error(s));
+    }
+  }
+}
+
+std::string cursor_of(KeyHash h) {
+  char buf[17];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, h.value(), 16);
+  return std::string(buf, end);
+}
+
+// Members are walked in key-hash order, and the cursor is the last hash returned: a member that
+// stays in the segment is returned exactly once in a walk however membership changes around it.
+void list_members(const ApiContext& api, HttpRequest& req, Responder respond) {
+  const std::string id(req.param("id"));
+  uint64_t limit = 1000;
+  if (auto text = req.query_param("limit"); !text.empty()) {
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), limit);
+    if (ec != std::errc() || p != text.data() + text.size() || limit == 0 ||
+        limit > api.http.max_members_page) {
+      return respond(
+          error_response(http::status::bad_request, "bad_limit",
+                         "limit must be 1 to " + std::to_string(api.http.max_members_page)));
+    }
+  }
+  uint64_t after = 0;
+  if (auto text = req.query_param("cursor"); !text.empty()) {
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), after, 16);
+    if (ec != std::errc() || p != text.data() + text.size())
+      return respond(error_response(http::status::bad_request, "bad_cursor",
+                                    "the cursor is not one this server gave"));
+  }
+  struct Gather {
+    std::mutex mu;
+    bool known = false;
+    std::vector<Segments::Member> members;
+  };
+  auto gather = std::make_shared<Gather>();
+  const StageId stage = profile_stage(api);
+  const std::string op = api.segments_operator;
+  Status s = api.engine->run_on_all(
+      [=](Worker& w) {
+        for_each_segments(w, stage, op, [&](const Segments& seg, const StageInstance& inst) {
+          auto page = seg.members(id, inst.slots(), after, limit);
+          std::lock_guard lock(gather->mu);
+          if (!page) return;
+          gather->known = true;
+          for (auto& m : *page)
+            gather->members.push_back(std::move(m));
+        });
+      },
+      [=] {
+        if (!gather->known) {
+          return respond(error_response(http::status::not_found, "unknown_segment",
+                                        "no segment '" + id + "'"));
+        }
+        auto& all = gather->members;
+        std::sort(all.begin(), all.end(),
+                  [](const auto& a, const auto& b) { return a.hash.value() < b.hash.value(); });
+        const bool more = all.size() > limit;
+        if (more) all.resize(limit);
+        boost::json::array keys;
+        for (const auto& m : all)
+          keys.push_back(boost::json::string(m.key));
+        boost::json::object out{{"members", std::move(keys)}, {"next_cursor", nullptr}};
+        // A full page may have more after it; the walk ends at the first page that is not full.
+        if (more || (all.size() == limit && limit > 0))
+          out["next_cursor"] = cursor_of(all.back().hash);
+        respond(json_response(http::status::ok, boost::json::serialize(out)));
+      });
+  if (!s) respond(engine_error(s));
+}
+
+void stream_changes(const ApiContext& api, HttpRequest& req, Responder respond) {
+  HttpResponse r;
+  r.stream = std::make_shared<EventStream>(api.http.sse_queue_events);
+  api.changes->subscribe(std::string(req.param("id")), r.stream);
+  respond(std::move(r));
+}
+
+}  // namespace
+
+void add_segment_routes(Router& router, const ApiContext& api) {
+  router.add(http::verb::get, "/v1/segments", RouteAccess::kToken,
+             [&api](HttpRequest&, Responder respond) { list_segments(api, std::move(respond)); });
+  router.add(
+      http::verb::put, "/v1/segments/{id}", RouteAccess::kToken,
+      [&api](HttpRequest& req, Responder respond) { put_segment(api, req, std::move(respond)); });
+  router.add(http::verb::delete_, "/v1/segments/{id}", RouteAccess::kToken,
+             [&api](HttpRequest& req, Responder respond) {
+               delete_segment(api, req, std::move(respond));
+             });
+  router.add(
+      http::verb::get, "/v1/segments/{id}/members", RouteAccess::kToken,
+      [&api](HttpRequest& req, Responder respond) { list_members(api, req, std::move(respond)); });
+  router.add(http::verb::get, "/v1/segments/{id}/changes", RouteAccess::kToken,
+             [&api](HttpRequest& req, Responder respond) {
+               stream_changes(api, req, std::move(respond));
+             });
+}
+
+}  // namespace eddy

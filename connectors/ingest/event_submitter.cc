@@ -1,0 +1,125 @@
+#include "connectors/ingest/event_submitter.h"
+
+#include <algorithm>
+#include <thread>
+
+namespace eddy {
+namespace {
+
+IngestErrc errc_of(RejectReason r) {
+  switch (r) {
+    case RejectReason::kMissingKey:
+      return IngestErrc::kMissingUserId;
+    case RejectReason::kUnknownEventType:
+      return IngestErrc::kUnknownEventType;
+    case RejectReason::kTooManyProperties:
+      return IngestErrc::kTooManyProperties;
+  }
+  return IngestErrc::kInternal;
+}
+
+}  // namespace
+
+EventSubmitter::EventSubmitter(Source& source, MessageDedup& dedup, WallTime received_at,
+                               SubmitterOptions options)
+    : source_(source), dedup_(dedup), received_at_(received_at), options_(options) {
+  if (options_.max_batch_events == 0) options_.max_batch_events = 1;
+}
+
+EventSubmitter::~EventSubmitter() {
+  abandon();
+}
+
+void EventSubmitter::note(RequestTally& into, const ItemPos& pos, IngestError error) {
+  ++into.rejected;
+  ++into.rejected_by_code[static_cast<size_t>(error.code)];
+  if (tally_.rejections.size() + chunk_.rejections.size() < options_.max_reported_rejections) {
+    into.rejections.push_back({pos, std::move(error)});
+  }
+}
+
+void EventSubmitter::reject(const ItemPos& pos, IngestError error) {
+  if (!chunk_first_) chunk_first_ = pos;
+  note(chunk_, pos, std::move(error));
+}
+
+Status EventSubmitter::add(const ItemPos& pos, const MappedEvent& event) {
+  if (!chunk_first_) chunk_first_ = pos;
+  std::optional<MessageIdHash> id;
+  if (!event.message_id.empty()) {
+    id = hash_message_id(event.message_id);
+    if (dedup_.claim(*id, received_at_) == DedupClaim::kDuplicate) {
+      ++chunk_.duplicates;
+      return {};
+    }
+  }
+  builder_.add(event.draft);
+  pending_.push_back({pos, id});
+  if (pending_.size() >= options_.max_batch_events) return finish();
+  return {};
+}
+
+Status EventSubmitter::finish() {
+  if (pending_.empty()) {
+    settle(SubmitResult{});
+    return {};
+  }
+  const EventBatch batch = builder_.finish();
+  const Status status = submit(batch);
+  if (!status.is_ok()) {
+    resume_at_ = chunk_first_;
+    abandon();
+  }
+  return status;
+}
+
+Status EventSubmitter::submit(const EventBatch& batch) {
+  using Clock = std::chrono::steady_clock;
+  // Only a request that has already had a batch taken waits; see SubmitterOptions::busy_wait.
+  const bool may_wait = tally_.accepted + tally_.duplicates + tally_.rejected != 0;
+  const Clock::time_point deadline = Clock::now() + options_.busy_wait;
+  auto pause = std::chrono::microseconds(50);
+  while (true) {
+    SubmitResult result = source_.submit(batch);
+    if (result.status.is_ok()) {
+      settle(result);
+      return {};
+    }
+    if (result.status.code() != Errc::kBusy || !may_wait || Clock::now() >= deadline) {
+      return result.status;
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(10'000));
+  }
+}
+
+void EventSubmitter::settle(const SubmitResult& result) {
+  for (const Rejection& r : result.rejected) {
+    const Pending& p = pending_[r.index];
+    // The engine did not take it, so a corrected retry under the same messageId must be taken.
+    if (p.id) dedup_.release(*p.id, received_at_);
+    note(chunk_, p.pos, {errc_of(r.reason), r.message, std::nullopt});
+  }
+  tally_.accepted += result.accepted;
+  tally_.duplicates += chunk_.duplicates;
+  tally_.rejected += chunk_.rejected;
+  for (size_t i = 0; i < kIngestErrcCount; ++i)
+    tally_.rejected_by_code[i] += chunk_.rejected_by_code[i];
+  for (ItemRejection& r : chunk_.rejections)
+    tally_.rejections.push_back(std::move(r));
+  chunk_ = RequestTally{};
+  chunk_first_.reset();
+  pending_.clear();
+}
+
+void EventSubmitter::abandon() {
+  for (const Pending& p : pending_) {
+    if (p.id) dedup_.release(*p.id, received_at_);
+  }
+  pending_.clear();
+  builder_.clear();
+  chunk_ = RequestTally{};
+  chunk_first_.reset();
+}
+
+}  // namespace eddy

@@ -1,0 +1,94 @@
+#include "connectors/ingest/message_dedup.h"
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include <algorithm>
+
+namespace eddy {
+
+MessageIdHash hash_message_id(std::string_view message_id) {
+  return MessageIdHash(XXH3_64bits(message_id.data(), message_id.size()));
+}
+
+MessageDedup::MessageDedup(MessageDedupSettings settings)
+    : settings_(settings),
+      per_shard_(0),
+      shards_(new Shard[std::max<uint32_t>(settings.shards, 1)]) {
+  settings_.shards = std::max<uint32_t>(settings_.shards, 1);
+  per_shard_ =
+      std::max<size_t>((settings_.max_entries + settings_.shards - 1) / settings_.shards, 1);
+  for (uint32_t i = 0; i < settings_.shards; ++i)
+    shards_[i].times.max_load_factor(0.8f);
+}
+
+MessageDedup::~MessageDedup() = default;
+
+MessageDedup::Shard& MessageDedup::shard_of(MessageIdHash id) const {
+  // The map buckets by the low bits, so the shard takes the high ones.
+  return shards_[(id.value() >> 40) % settings_.shards];
+}
+
+void MessageDedup::trim(Shard& s, int64_t now) {
+  const int64_t expired_before = now - settings_.window_ms;
+  while (!s.order.empty()) {
+    const Claim front = s.order.front();
+    auto it = s.times.find(front.id);
+    if (it == s.times.end() || it->second != front.time) {
+      s.order.pop_front();
+      continue;
+    }
+    const bool expired = front.time <= expired_before;
+    // The queue may run ahead of the map by stale entries; bound it at twice the map's limit.
+    const bool full = s.times.size() > per_shard_ || s.order.size() > 2 * per_shard_;
+    if (!expired && !full) break;
+    s.times.erase(it);
+    s.order.pop_front();
+    (expired ? expirations_ : evictions_).fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+DedupClaim MessageDedup::claim(MessageIdHash id, WallTime now) {
+  Shard& s = shard_of(id);
+  std::lock_guard lock(s.mu);
+  auto [it, inserted] = s.times.try_emplace(id.value(), now.value());
+  if (!inserted) {
+    if (it->second > now.value() - settings_.window_ms) {
+      duplicates_.fetch_add(1, std::memory_order_relaxed);
+      return DedupClaim::kDuplicate;
+    }
+    // Remembered, but longer ago than the window: a new message as far as anyone can tell.
+    it.value() = now.value();
+  }
+  s.order.push_back({id.value(), now.value()});
+  trim(s, now.value());
+  return DedupClaim::kFirst;
+}
+
+void MessageDedup::release(MessageIdHash id, WallTime claimed_at) {
+  Shard& s = shard_of(id);
+  std::lock_guard lock(s.mu);
+  auto it = s.times.find(id.value());
+  if (it != s.times.end() && it->second == claimed_at.value()) s.times.erase(it);
+}
+
+bool MessageDedup::contains(MessageIdHash id, WallTime now) const {
+  Shard& s = shard_of(id);
+  std::lock_guard lock(s.mu);
+  auto it = s.times.find(id.value());
+  return it != s.times.end() && it->second > now.value() - settings_.window_ms;
+}
+
+MessageDedupMetrics MessageDedup::metrics() const {
+  MessageDedupMetrics m;
+  for (uint32_t i = 0; i < settings_.shards; ++i) {
+    std::lock_guard lock(shards_[i].mu);
+    m.entries += shards_[i].times.size();
+  }
+  m.duplicates = duplicates_.load(std::memory_order_relaxed);
+  m.evictions = evictions_.load(std::memory_order_relaxed);
+  m.expirations = expirations_.load(std::memory_order_relaxed);
+  return m;
+}
+
+}  // namespace eddy

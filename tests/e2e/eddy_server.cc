@@ -1,0 +1,41 @@
+#include "tests/e2e/eddy_server.h"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+
+namespace eddy::e2e {
+
+std::string temp_dir(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("eddy-e2e-" + name + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  return dir.string();
+}
+
+EddyServer::EddyServer(const std::string& name, std::vector<std::string> extra_args)
+    : data_dir_(temp_dir(name)) {
+  std::vector<std::string> args = {"--http",  "127.0.0.1:0", "--data-dir",
+                                   data_dir_, "--workers",   "2"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  process_ = std::make_unique<EddyProcess>(args);
+  const std::string line = process_->wait_for_line("eddy started", 20'000);
+  const size_t at = line.find("\"http_port\":");
+  if (at != std::string::npos) port_ = static_cast<uint16_t>(std::stoi(line.substr(at + 12)));
+}
+
+EddyServer::~EddyServer() {
+  stop();
+  std::error_code ec;
+  std::filesystem::remove_all(data_dir_, ec);
+}
+
+int EddyServer::stop() {
+  if (stopped_) return 0;
+  stopped_ = true;
+  process_->signal(SIGTERM);
+  return process_->wait_exit(30'000);
+}
+
+}  // namespace eddy::e2e
