@@ -1,12 +1,16 @@
 #include "connectors/api/segment_change_hub.h"
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 namespace eddy {
 
-SegmentChangeHub::SegmentChangeHub(std::shared_ptr<const EventTypeRegistry> types)
+SegmentChangeHub::SegmentChangeHub(std::shared_ptr<const EventTypeRegistry> types,
+                                   std::function<void(double)> observe_delay, const Clock* clock)
     : types_(std::move(types)),
+      observe_delay_(std::move(observe_delay)),
+      clock_(clock),
       entered_(types_->find("Segment Entered")),
       exited_(types_->find("Segment Exited")) {}
 
@@ -45,6 +49,13 @@ void push_all(std::vector<std::shared_ptr<EventStream>>& list, std::string_view 
 }  // namespace
 
 void SegmentChangeHub::write(const EventBatch& batch) {
+  if (observe_delay_ && clock_ != nullptr) {
+    const int64_t now_ms = clock_->now().value();
+    for (const Event& raw : batch.events) {
+      if (raw.type == entered_ || raw.type == exited_)
+        observe_delay_(static_cast<double>(std::max<int64_t>(0, now_ms - raw.time.value())) / 1000);
+    }
+  }
   std::lock_guard lock(mu_);
   if (streams_.empty()) return;
   for (const Event& raw : batch.events) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -7,6 +8,7 @@
 #include <vector>
 
 #include "connectors/http/event_stream.h"
+#include "runtime/clock.h"
 #include "runtime/event_types.h"
 #include "runtime/sink.h"
 
@@ -19,7 +21,12 @@ namespace eddy {
 // batch. A stream that refuses an event (its client left or fell too far behind) is dropped.
 class SegmentChangeHub final : public Sink {
  public:
-  explicit SegmentChangeHub(std::shared_ptr<const EventTypeRegistry> types);
+  // `observe_delay` (optional) receives, for every change, the seconds from the event time of the
+  // change (the time of the event that caused it, or of the watermark that did) to its reaching
+  // this sink: how far behind the stream live membership runs.
+  explicit SegmentChangeHub(std::shared_ptr<const EventTypeRegistry> types,
+                            std::function<void(double)> observe_delay = {},
+                            const Clock* clock = nullptr);
 
   // `segment` "*" receives the changes of every segment.
   void subscribe(const std::string& segment, std::shared_ptr<EventStream> stream);
@@ -29,6 +36,8 @@ class SegmentChangeHub final : public Sink {
 
  private:
   std::shared_ptr<const EventTypeRegistry> types_;
+  std::function<void(double)> observe_delay_;
+  const Clock* clock_;
   EventType entered_;
   EventType exited_;
   mutable std::mutex mu_;

@@ -5,6 +5,8 @@
 #include <zlib.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <cstdio>
+#include <fstream>
 #include <string>
 
 #include "tests/connectors/http/raw_client.h"
@@ -270,6 +272,17 @@ TEST_F(HttpApi, OperationsRoutesAnswer) {
   for (const char* name : {"eddy_http_requests_total", "eddy_http_request_duration_seconds_bucket",
                            "eddy_ingest_events_total", "eddy_engine_metrics_available"})
     EXPECT_NE(m.body.find(name), std::string::npos) << name;
+  // Prometheus's own checker finds nothing to complain about in a real scrape.
+  const std::string file = server_->data_dir() + "/scrape.prom";
+  std::ofstream(file) << m.body;
+  FILE* pipe = ::popen(("/usr/bin/promtool check metrics < '" + file + "' 2>&1").c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string complaints;
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, pipe)) > 0;)
+    complaints.append(buf, n);
+  EXPECT_EQ(::pclose(pipe), 0) << complaints;
+  EXPECT_EQ(complaints, "");
   HttpReply doc = c.get("/openapi.json");
   EXPECT_EQ(doc.status, 200);
   EXPECT_EQ(json_of(doc).at("openapi"), "3.0.3");

@@ -9,11 +9,13 @@
 #include "connectors/api/health_routes.h"
 #include "connectors/api/http_metrics.h"
 #include "connectors/api/ingest_routes.h"
+#include "connectors/api/routes.h"
 #include "connectors/api/segment_change_hub.h"
 #include "connectors/api/webhook_routes.h"
 #include "connectors/http/server.h"
 #include "connectors/ingest/ingest_service.h"
 #include "connectors/metrics/engine_collector.h"
+#include "connectors/metrics/latency.h"
 #include "connectors/metrics/metrics_registry.h"
 #include "connectors/ndjson_file_sink.h"
 #include "connectors/webhooks/builtin_mappings.h"
@@ -145,8 +147,13 @@ int main(int argc, char** argv) {
   if (!topology) return fail(topology.status());
 
   SystemClock clock;
-  auto hub =
-      std::make_shared<SegmentChangeHub>(std::make_shared<EventTypeRegistry>(topology->types()));
+  metrics::MetricsRegistry metrics;
+  metrics::Histogram& change_delay = metrics::latency_histogram(
+      metrics, "eddy_segment_change_delay_seconds",
+      "Wall-clock time from the event time of a segment change to its delivery to subscribers");
+  auto hub = std::make_shared<SegmentChangeHub>(
+      std::make_shared<EventTypeRegistry>(topology->types()),
+      [&change_delay](double s) { change_delay.observe(s); }, &clock);
   EngineOptions engine_options;
   engine_options.clock = &clock;
   engine_options.settings = options->runtime;
@@ -172,14 +179,13 @@ int main(int argc, char** argv) {
   api.changes = hub.get();
   api.http = options->http;
 
-  metrics::MetricsRegistry metrics;
   auto router = std::make_shared<Router>(options->http.tokens);
-  add_health_routes(
-      *router, {.ready = [] { return true; }, .metrics = [&metrics] { return metrics.render(); }});
-  add_ingest_routes(*router, ingest, options->http);
-  add_webhook_routes(*router, **webhooks, ingest, options->http, clock);
-  add_customer_routes(*router, api);
-  add_segment_routes(*router, api);
+  add_all_routes(*router, {.api = &api,
+                           .ingest = &ingest,
+                           .webhooks = webhooks->get(),
+                           .clock = &clock,
+                           .health = {.ready = [] { return true; },
+                                      .metrics = [&metrics] { return metrics.render(); }}});
   metrics::add_engine_collector(metrics, engine);
   add_ingest_metrics(metrics, ingest);
   add_webhook_metrics(metrics, **webhooks);
