@@ -155,6 +155,36 @@ mapping_file = "/etc/eddy/crm.json"
       << bad.status().message();
 }
 
+TEST(EddyOptions, OutboundEndpointsComeFromTheConfigFile) {
+  const std::string path = write_config(R"(
+data_dir = "/srv/eddy"
+[[outbound.endpoints]]
+name = "crm"
+url = "http://127.0.0.1:9000/hooks"
+secret = "whsec_a"
+event_types = ["Cart Abandoned", "Segment Entered"]
+max_attempts = 3
+[[outbound.endpoints]]
+name = "all"
+url = "http://127.0.0.1:9001/"
+dead_letter_path = "/tmp/dl.ndjson"
+)");
+  auto o = parse_eddy_options({"--config", path}, env_of({}));
+  ASSERT_TRUE(o.is_ok()) << o.status().to_string();
+  ASSERT_EQ(o->outbound_endpoints.size(), 2u);
+  const WebhookEndpoint& crm = o->outbound_endpoints[0];
+  EXPECT_EQ(crm.url, "http://127.0.0.1:9000/hooks");
+  EXPECT_EQ(crm.event_types, (std::vector<std::string>{"Cart Abandoned", "Segment Entered"}));
+  EXPECT_EQ(crm.max_attempts, 3u);
+  EXPECT_EQ(crm.dead_letter_path, "/srv/eddy/out/dead_letters.ndjson");
+  EXPECT_EQ(o->outbound_endpoints[1].dead_letter_path, "/tmp/dl.ndjson");
+  auto bad = parse_eddy_options(
+      {"--config", write_config("[[outbound.endpoints]]\nurll = \"x\"\n")}, env_of({}));
+  ASSERT_FALSE(bad.is_ok());
+  EXPECT_NE(bad.status().message().find("unknown setting 'outbound.endpoints.urll'"),
+            std::string::npos);
+}
+
 TEST(EddyOptions, ServingBeyondLoopbackNeedsWriteKeysAndTokens) {
   auto open = parse_eddy_options({"--http", "0.0.0.0:8080"}, env_of({}));
   ASSERT_TRUE(open.is_ok());

@@ -18,6 +18,7 @@
 #include "connectors/metrics/latency.h"
 #include "connectors/metrics/metrics_registry.h"
 #include "connectors/ndjson_file_sink.h"
+#include "connectors/outbound/outbound_sink.h"
 #include "connectors/webhooks/builtin_mappings.h"
 #include "connectors/webhooks/webhook_receiver.h"
 #include "operators/builtin.h"
@@ -37,12 +38,15 @@ int fail(const Status& s) {
 
 // How long connections get to finish what they owe once a stop is asked for.
 constexpr std::chrono::seconds kHttpGrace{10};
+// How long outbound deliveries get to finish at shutdown before they are dead-lettered.
+constexpr std::chrono::seconds kOutboundGrace{10};
 
 // Every output of the topology is appended to an NDJSON file in the data directory, one per sink,
 // and every side output (late, rejected, ...) to another; segment changes also feed live
 // subscribers.
 Status add_sinks(const TopologySpec& topology, const std::string& out_dir,
-                 std::shared_ptr<SegmentChangeHub> hub, EngineOptions& engine_options) {
+                 std::shared_ptr<SegmentChangeHub> hub, std::shared_ptr<Sink> outbound,
+                 EngineOptions& engine_options) {
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
   if (ec) return {Errc::kIo, out_dir + ": " + ec.message()};
@@ -51,10 +55,11 @@ Status add_sinks(const TopologySpec& topology, const std::string& out_dir,
     for (const SinkSpec& sink : stage.sinks) {
       auto file = NdjsonFileSink::open(out_dir + "/" + sink.name + ".ndjson", types);
       if (!file) return file.status();
-      std::shared_ptr<Sink> out = std::move(file).value();
-      if (sink.name == "segment_changes")
-        out = std::make_shared<FanoutSink>(std::vector<std::shared_ptr<Sink>>{out, hub});
-      engine_options.sinks[sink.name] = std::move(out);
+      std::vector<std::shared_ptr<Sink>> targets{std::move(file).value()};
+      if (sink.name == "segment_changes") targets.push_back(hub);
+      // Each endpoint's event-type filter picks what it receives from every output.
+      if (outbound) targets.push_back(outbound);
+      engine_options.sinks[sink.name] = std::make_shared<FanoutSink>(std::move(targets));
     }
   }
   auto side = NdjsonFileSink::open(out_dir + "/side_outputs.ndjson", types);
@@ -102,6 +107,33 @@ Result<std::unique_ptr<WebhookReceiver>> make_webhook_receiver(const EddyOptions
   settings.max_id_bytes = static_cast<size_t>(o.webhooks.max_id_bytes);
   settings.max_json_depth = o.http.max_json_depth;
   return WebhookReceiver::create(std::move(sources), std::move(ids).value(), settings);
+}
+
+void add_outbound_metrics(metrics::MetricsRegistry& registry, const OutboundSink& outbound) {
+  registry.add_collector([&outbound](metrics::MetricsWriter& w) {
+    outbound.visit([&w](const OutboundEndpointMetrics& m) {
+      const metrics::Labels endpoint{{"endpoint", std::string(m.endpoint)}};
+      w.counter("eddy_outbound_delivered_total", "Events delivered to outbound webhook endpoints",
+                endpoint, static_cast<double>(m.delivered));
+      w.counter("eddy_outbound_attempts_total", "Delivery attempts, retries included", endpoint,
+                static_cast<double>(m.attempts));
+      w.counter("eddy_outbound_retries_total", "Failed attempts scheduled again", endpoint,
+                static_cast<double>(m.retried));
+      for (size_t r = 0; r < kDeadLetterReasonCount; ++r) {
+        w.counter("eddy_outbound_dead_letters_total",
+                  "Events given up on and written to the dead-letter file, by reason",
+                  {{"endpoint", std::string(m.endpoint)},
+                   {"reason", dead_letter_reason_name(static_cast<DeadLetterReason>(r))}},
+                  static_cast<double>(m.dead_lettered[r]));
+      }
+      w.gauge("eddy_outbound_in_flight", "Delivery requests on the wire", endpoint,
+              static_cast<double>(m.in_flight));
+      w.gauge("eddy_outbound_queue_depth", "Events held for an endpoint and not on the wire",
+              endpoint, static_cast<double>(m.queue_depth));
+      w.gauge("eddy_outbound_endpoint_disabled", "1 once an endpoint answered 410 Gone", endpoint,
+              m.disabled ? 1 : 0);
+    });
+  });
 }
 
 void add_webhook_metrics(metrics::MetricsRegistry& registry, const WebhookReceiver& receiver) {
@@ -157,7 +189,18 @@ int main(int argc, char** argv) {
   EngineOptions engine_options;
   engine_options.clock = &clock;
   engine_options.settings = options->runtime;
-  if (Status s = add_sinks(*topology, options->data_dir + "/out", hub, engine_options); !s)
+  std::shared_ptr<OutboundSink> outbound;
+  if (!options->outbound_endpoints.empty()) {
+    std::filesystem::create_directories(options->data_dir + "/out", ec);
+    auto types = std::make_shared<EventTypeRegistry>(topology->types());
+    auto created =
+        OutboundSink::create(options->outbound_endpoints, *types,
+                             [types](const EventRef& e) { return event_to_json(e, *types); });
+    if (!created) return fail(created.status());
+    outbound = std::move(created).value();
+  }
+  if (Status s = add_sinks(*topology, options->data_dir + "/out", hub, outbound, engine_options);
+      !s)
     return fail(s);
   auto created = Engine::create(std::move(topology).value(), std::move(engine_options));
   if (!created) return fail(created.status());
@@ -189,6 +232,7 @@ int main(int argc, char** argv) {
   metrics::add_engine_collector(metrics, engine);
   add_ingest_metrics(metrics, ingest);
   add_webhook_metrics(metrics, **webhooks);
+  if (outbound) add_outbound_metrics(metrics, *outbound);
 
   HttpServer server(options->http, router, make_http_observer(metrics, *router));
   if (Status s = server.start(); !s) {
@@ -209,6 +253,9 @@ int main(int argc, char** argv) {
            {{"signal", received}});
   server.stop(kHttpGrace);
   if (Status s = engine.stop(); !s) return fail(s);
+  // After the engine: every output has reached the sink. What cannot be delivered in time goes to
+  // the dead-letter file.
+  if (outbound) outbound->stop(std::chrono::steady_clock::now() + kOutboundGrace);
   log_line(LogLevel::kInfo, "eddy stopped");
   return 0;
 }

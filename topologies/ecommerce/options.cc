@@ -291,6 +291,66 @@ Status apply_webhook_source(EddyOptions& o, const std::string& path, const std::
   return {};
 }
 
+// One `[[outbound.endpoints]]` table.
+Status apply_outbound_endpoint(EddyOptions& o, const std::string& path, size_t index,
+                               const toml::table& table) {
+  WebhookEndpoint e;
+  const std::string at = path + ": outbound.endpoints[" + std::to_string(index) + "].";
+  for (const auto& [k, node] : table) {
+    const std::string key(k.str());
+    auto text = [&](std::string& out) -> Status {
+      auto v = node.value<std::string>();
+      if (!v) return {Errc::kInvalidArgument, at + key + " must be a string"};
+      out = *v;
+      return {};
+    };
+    auto whole = [&](uint32_t& out) -> Status {
+      auto v = node.value<int64_t>();
+      if (!v || *v < 0 || *v > int64_t{1} << 31)
+        return {Errc::kInvalidArgument, at + key + " must be a non-negative whole number"};
+      out = static_cast<uint32_t>(*v);
+      return {};
+    };
+    Status s;
+    if (key == "name") {
+      s = text(e.name);
+    } else if (key == "url") {
+      s = text(e.url);
+    } else if (key == "secret") {
+      s = text(e.secret);
+    } else if (key == "dead_letter_path") {
+      s = text(e.dead_letter_path);
+    } else if (key == "event_types") {
+      const toml::array* list = node.as_array();
+      if (list == nullptr) return {Errc::kInvalidArgument, at + key + " must be a list of names"};
+      for (const toml::node& item : *list) {
+        auto name = item.value<std::string>();
+        if (!name) return {Errc::kInvalidArgument, at + key + " must be a list of names"};
+        e.event_types.push_back(*name);
+      }
+    } else if (key == "connect_timeout_ms") {
+      s = whole(e.connect_timeout_ms);
+    } else if (key == "request_timeout_ms") {
+      s = whole(e.request_timeout_ms);
+    } else if (key == "max_attempts") {
+      s = whole(e.max_attempts);
+    } else if (key == "base_backoff_ms") {
+      s = whole(e.base_backoff_ms);
+    } else if (key == "max_backoff_ms") {
+      s = whole(e.max_backoff_ms);
+    } else if (key == "max_in_flight") {
+      s = whole(e.max_in_flight);
+    } else if (key == "queue_capacity") {
+      s = whole(e.queue_capacity);
+    } else {
+      return {Errc::kInvalidArgument, path + ": unknown setting 'outbound.endpoints." + key + "'"};
+    }
+    if (!s) return s;
+  }
+  o.outbound_endpoints.push_back(std::move(e));
+  return {};
+}
+
 const std::vector<Setting>& settings() {
   static const std::vector<Setting> kSettings = make_settings();
   return kSettings;
@@ -338,6 +398,16 @@ Status apply_file(EddyOptions& o, const std::string& path) {
       if (!status) return;
       const std::string key =
           prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+      if (key == "outbound.endpoints") {
+        const toml::array* list = node.as_array();
+        if (list == nullptr || !list->is_array_of_tables()) {
+          status = {Errc::kInvalidArgument, path + ": outbound.endpoints must be [[tables]]"};
+          return;
+        }
+        for (size_t i = 0; i < list->size() && status; ++i)
+          status = apply_outbound_endpoint(o, path, i, *list->get(i)->as_table());
+        continue;
+      }
       if (const toml::table* sub = node.as_table()) {
         if (key.starts_with("webhooks.sources.")) {
           status = apply_webhook_source(o, path, key.substr(17), *sub);
@@ -439,6 +509,10 @@ Result<EddyOptions> parse_eddy_options(const std::vector<std::string>& args, con
 
   if (std::string problem = options.runtime.check(); !problem.empty())
     return {Errc::kInvalidArgument, problem};
+  for (WebhookEndpoint& e : options.outbound_endpoints) {
+    if (e.dead_letter_path.empty())
+      e.dead_letter_path = options.data_dir + "/out/dead_letters.ndjson";
+  }
   return options;
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "connectors/http/http_settings.h"
+#include "connectors/outbound/webhook_endpoint.h"
 #include "runtime/settings.h"
 #include "runtime/status.h"
 #include "topologies/ecommerce/ecommerce.h"
@@ -44,6 +45,10 @@ struct EddyOptions {
   int64_t dedup_window_ms = 24 * kMillisPerHour;
   uint64_t dedup_max_entries = 10'000'000;
   WebhookOptions webhooks;
+  // Where triggers and segment changes are delivered (docs/outbound.md). Config file only:
+  // `[[outbound.endpoints]]`. An endpoint without a dead-letter file gets
+  // <data_dir>/out/dead_letters.ndjson.
+  std::vector<WebhookEndpoint> outbound_endpoints;
   bool help = false;
 };
 
