@@ -93,6 +93,7 @@ class LoadRun {
   // The source had nothing for the slot just taken: it was never used.
   void exhausted() {
     --issued_requests_;
+    source_exhausted_ = true;
     stop_taking_work();
   }
   void answered(Clock::time_point at) { last_answer_ = at; }
@@ -118,6 +119,7 @@ class LoadRun {
   uint64_t issued_events_ = 0;
   uint32_t live_connections_ = 0;
   bool stopping_ = false;
+  bool source_exhausted_ = false;
 };
 
 // One keep-alive connection: connect, then take a slot, wait until it is due, write, read, and
@@ -297,7 +299,9 @@ std::optional<Slot> LoadRun::take_slot() {
   const Clock::time_point now = Clock::now();
   const Clock::time_point due =
       interval_.count() > 0 ? start_ + interval_ * static_cast<int64_t>(issued_requests_) : now;
-  if (due >= deadline_ || now >= deadline_) {
+  // A paced run sends every request due before the deadline, however late; an unpaced one stops
+  // at the deadline.
+  if (interval_.count() > 0 ? due >= deadline_ : now >= deadline_) {
     stop_taking_work();
     return std::nullopt;
   }
@@ -345,6 +349,19 @@ LoadReport LoadRun::run() {
   const uint64_t answered_or_lost = report_.requests + report_.unanswered;
   if (issued_requests_ > answered_or_lost) {
     report_.unanswered += issued_requests_ - answered_or_lost;
+  }
+  if (interval_.count() > 0) {
+    // Requests due before the deadline that the run ended before sending (it ends at the
+    // deadline plus one timeout at the latest, however far behind it fell).
+    uint64_t planned =
+        static_cast<uint64_t>((deadline_ - start_ + interval_ - Clock::duration(1)) / interval_);
+    if (options_.events > 0) {
+      const uint64_t per_request = options_.events_per_request();
+      planned = std::min(planned, (options_.events + per_request - 1) / per_request);
+    }
+    if (!source_exhausted_ && planned > issued_requests_) {
+      report_.unsent = planned - issued_requests_;
+    }
   }
   report_.elapsed_s = std::chrono::duration<double>(last_answer_ - start_).count();
   return std::move(report_);

@@ -17,11 +17,12 @@ double per_second(uint64_t n, double seconds) {
 
 void print_report(std::FILE* out, const LoadOptions& o, std::string_view run_id,
                   const LoadReport& r) {
-  const std::string rate = o.rate > 0 ? std::to_string(o.rate) + "/s" : std::string("max");
+  char rate[32] = "max";
+  if (o.rate > 0) std::snprintf(rate, sizeof rate, "%g/s", o.rate);
   const std::string host = o.host.find(':') == std::string::npos ? o.host : "[" + o.host + "]";
   std::fprintf(out, "eddy-load  mode=%s  target=%s:%u  connections=%u  batch-size=%u  rate=%s\n",
                std::string(load_mode_name(o.mode)).c_str(), host.c_str(), o.port, o.connections,
-               o.events_per_request(), rate.c_str());
+               o.events_per_request(), rate);
   std::fprintf(out, "run id      %.*s\n", static_cast<int>(run_id.size()), run_id.data());
   std::fprintf(out, "elapsed     %.2f s\n", r.elapsed_s);
   std::fprintf(out, "requests    %llu answered (%.1f/s), %llu unanswered\n",
@@ -51,9 +52,11 @@ void print_report(std::FILE* out, const LoadOptions& o, std::string_view run_id,
                ms(h.percentile(0.999)), ms(h.max()), h.mean() / 1e6,
                static_cast<unsigned long long>(h.count()), r.paced ? "due" : "sent");
   if (r.paced) {
-    std::fprintf(out, "schedule    %llu requests sent over 1 ms late (max %.3f ms)%s\n",
+    std::fprintf(out,
+                 "schedule    %llu requests sent over 1 ms late (max %.3f ms), %llu never sent%s\n",
                  static_cast<unsigned long long>(r.late_requests), ms(r.max_lag_ns),
-                 r.late_requests > r.requests / 100
+                 static_cast<unsigned long long>(r.unsent),
+                 r.late_requests > r.requests / 100 || r.unsent > 0
                      ? ": the server, the connections or this machine's CPUs fell behind the rate"
                      : "");
   }

@@ -22,6 +22,7 @@ struct LoadReport {
   uint64_t timeouts = 0;
   uint64_t io_errors = 0;
   uint64_t late_requests = 0;  // sent over 1 ms after they were due (paced runs)
+  uint64_t unsent = 0;         // due before the deadline, never sent: the run fell behind
   uint64_t max_lag_ns = 0;
   LogHistogram latency_ns;  // of answered requests
   double elapsed_s = 0;     // from the first request due to the last answer

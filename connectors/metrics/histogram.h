@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -22,14 +23,23 @@ struct HistogramSnapshot {
 
 // A distribution of observed values in fixed buckets: one series of a histogram family.
 //
-// Threading: observe() may run on any number of threads at once, lock-free: one relaxed atomic add
-// on the bucket the value falls in and one on the sum (a compare-and-swap loop, as the sum is a
-// double). snapshot() may run concurrently with them; it reads each atomic once, so under load the
-// sum may lag or lead the buckets by the observations in flight (every Prometheus client accepts
-// the same). The rendered `_count` is always the sum of the buckets, so `_count` equals the `+Inf`
-// bucket in every scrape.
+// Threading: observe() may run on any number of threads at once, lock-free: a relaxed atomic add
+// on the bucket the value falls in and a compare-and-swap loop on the sum (a double). snapshot()
+// may run concurrently with them; it reads each atomic once, so under load the sum may lag or lead
+// the buckets by the observations in flight (every Prometheus client accepts the same). The
+// rendered `_count` is the sum of the buckets, so `_count` equals the `+Inf` bucket in every
+// scrape.
+//
+// Sharded by thread: each thread adds to one of kShards copies of the buckets and sum, on cache
+// lines of their own, and snapshot() adds the copies up. Two threads observing one unsharded
+// histogram at once made each observation 14 times as expensive (213 ns instead of 15 ns: the
+// lines bounce between the cores and the sum's compare-and-swap retries), while two threads on
+// separate copies scale linearly (bench/RESULTS.md). Counters stay unsharded: their contended cost
+// is 24 ns, for one cache line each instead of four.
 class alignas(64) Histogram {
  public:
+  static constexpr size_t kShards = 4;
+
   // `bounds` must pass check_bucket_bounds (the registry checks before it constructs).
   explicit Histogram(std::vector<double> bounds);
 
@@ -45,9 +55,21 @@ class alignas(64) Histogram {
   HistogramSnapshot snapshot() const;
 
  private:
+  struct alignas(64) Line {
+    std::atomic<uint64_t> cells[8];
+  };
+  static constexpr size_t kCellsPerLine = 8;
+
+  // A shard's cells: the sum's bits first (so that it shares a line with the low buckets), then
+  // one count per bucket, +Inf last.
+  std::atomic<uint64_t>& cell(size_t shard, size_t i) const {
+    const size_t at = shard * shard_cells_ + i;
+    return lines_[at / kCellsPerLine].cells[at % kCellsPerLine];
+  }
+
   std::vector<double> bounds_;
-  std::unique_ptr<std::atomic<uint64_t>[]> counts_;  // bounds_.size() + 1
-  std::atomic<double> sum_{0.0};
+  size_t shard_cells_;  // cells per shard, a whole number of lines
+  std::unique_ptr<Line[]> lines_;
 };
 
 // Bucket bounds must be finite and strictly increasing, and there must be at least one (+Inf is
