@@ -18,13 +18,15 @@ packages=(
   libflatbuffers-dev flatbuffers-compiler
   libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev zlib1g-dev libtomlplusplus-dev
-  # Provides promtool, which checks the Prometheus text format in the metrics format test.
-  prometheus
 )
+
+# Only the test suite needs these: promtool (in Debian's prometheus package) checks the /metrics
+# text format. On a machine running systemd the package also starts a Prometheus service on :9090.
+test_packages=(prometheus)
 
 install_missing() {
   local missing=()
-  for p in "${packages[@]}"; do
+  for p in "${packages[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -73,7 +75,7 @@ case "$mode" in
     exec ./build/topologies/eddy --data-dir ./data "$@"
     ;;
   test)
-    install_missing
+    install_missing "${test_packages[@]}"
     check_format
     build build
     check build

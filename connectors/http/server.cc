@@ -62,6 +62,10 @@ void HttpServer::on_accept(boost::system::error_code ec, tcp::socket socket) {
   } else if (open_.load(std::memory_order_relaxed) >= settings_.max_connections) {
     refuse(std::move(socket));
   } else {
+    // Responses are written whole; Nagle's algorithm would only hold their last segment back
+    // until the client's delayed ACK, tens of milliseconds at low request rates.
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
     auto session = std::make_shared<HttpSession>(std::move(socket), *this);
     remember(session);
     session->run();

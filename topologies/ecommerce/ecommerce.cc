@@ -82,4 +82,12 @@ Result<TopologySpec> make_ecommerce_topology(std::shared_ptr<const OperatorRegis
   return b.build();
 }
 
+Result<TopologySpec> make_noop_topology(std::shared_ptr<const OperatorRegistry> registry) {
+  TopologyBuilder b("noop", std::move(registry));
+  b.version(1).accept_types(ecommerce_event_types());
+  // A stage needs an operator or a sink: a sink of an event type that ingest never produces.
+  b.stage(kProfilesStage, "customer").sink("nothing", {"Segment Exited"});
+  return b.build();
+}
+
 }  // namespace eddy

@@ -40,6 +40,11 @@ struct EcommerceSettings {
 // and email event names, and the events its operators derive.
 std::span<const std::string_view> ecommerce_event_types();
 
+// The same input and stage as the ecommerce topology with no operator in it: events are routed to
+// the worker that owns their customer and go no further. For measuring the cost of the HTTP edge
+// and the runtime apart from the operators'.
+Result<TopologySpec> make_noop_topology(std::shared_ptr<const OperatorRegistry> registry);
+
 // The registry must contain the built-in operators (register_builtin_operators).
 Result<TopologySpec> make_ecommerce_topology(std::shared_ptr<const OperatorRegistry> registry,
                                              const EcommerceSettings& settings = {});

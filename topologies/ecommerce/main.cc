@@ -175,7 +175,9 @@ int main(int argc, char** argv) {
 
   auto registry = std::make_shared<OperatorRegistry>();
   if (Status s = register_builtin_operators(*registry); !s) return fail(s);
-  auto topology = make_ecommerce_topology(registry, options->ecommerce);
+  auto topology = options->topology == "noop"
+                      ? make_noop_topology(registry)
+                      : make_ecommerce_topology(registry, options->ecommerce);
   if (!topology) return fail(topology.status());
 
   SystemClock clock;

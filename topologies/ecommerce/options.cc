@@ -95,6 +95,14 @@ std::vector<Setting> make_settings() {
                  o.config = v;
                  return Status();
                }});
+  s.push_back({"topology", "topology",
+               "ecommerce, or noop (no operators; for measuring the edge) (ecommerce)",
+               [](O& o, const std::string& v) {
+                 if (v != "ecommerce" && v != "noop")
+                   return bad("topology", "expected ecommerce or noop, got '" + v + "'");
+                 o.topology = v;
+                 return Status();
+               }});
   // Runtime.
   s.push_back(number(
       "runtime.workers", "workers", "worker threads; 0 = one per hardware thread (0)", 0, 1024,

@@ -38,6 +38,8 @@ struct EddyOptions {
   std::string http_listen = "127.0.0.1:8080";
   std::string data_dir = "./data";
   std::string config;
+  // "ecommerce", or "noop" (no operators: for measuring the edge and runtime alone).
+  std::string topology = "ecommerce";
   RuntimeSettings runtime;
   EcommerceSettings ecommerce;
   HttpSettings http;
