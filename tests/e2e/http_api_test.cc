@@ -270,7 +270,9 @@ TEST_F(HttpApi, OperationsRoutesAnswer) {
   EXPECT_EQ(m.status, 200);
   EXPECT_NE(m.headers["content-type"].find("text/plain; version=0.0.4"), std::string::npos);
   for (const char* name : {"eddy_http_requests_total", "eddy_http_request_duration_seconds_bucket",
-                           "eddy_ingest_events_total", "eddy_engine_metrics_available"})
+                           "eddy_ingest_events_total", "eddy_engine_metrics_available",
+                           "eddy_source_watermark_lag_seconds", "eddy_worker_inbox_events",
+                           "eddy_segment_change_delay_seconds_bucket"})
     EXPECT_NE(m.body.find(name), std::string::npos) << name;
   // Prometheus's own checker finds nothing to complain about in a real scrape.
   const std::string file = server_->data_dir() + "/scrape.prom";

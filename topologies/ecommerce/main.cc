@@ -232,6 +232,13 @@ int main(int argc, char** argv) {
                            .health = {.ready = [] { return true; },
                                       .metrics = [&metrics] { return metrics.render(); }}});
   metrics::add_engine_collector(metrics, engine);
+  metrics.gauge_callback("eddy_source_watermark_lag_seconds",
+                         "How far the input's watermark trails the wall clock", {},
+                         [&clock, &engine] {
+                           const int64_t wm = engine.source().watermark().value();
+                           if (wm == kMinEventTime.value()) return 0.0;
+                           return static_cast<double>(clock.now().value() - wm) / 1000;
+                         });
   add_ingest_metrics(metrics, ingest);
   add_webhook_metrics(metrics, **webhooks);
   if (outbound) add_outbound_metrics(metrics, *outbound);

@@ -28,9 +28,10 @@ struct Held {
     waiting.emplace_back(std::move(id), std::move(r));
     cv.notify_all();
   }
-  bool wait_for(size_t n) {
+  bool wait_for(size_t n) { return wait_for_ms(n, 10'000); }
+  bool wait_for_ms(size_t n, int ms) {
     std::unique_lock lock(mu);
-    return cv.wait_for(lock, 10s, [&] { return waiting.size() >= n; });
+    return cv.wait_for(lock, std::chrono::milliseconds(ms), [&] { return waiting.size() >= n; });
   }
 };
 
@@ -131,6 +132,30 @@ TEST_F(ServerTest, PipelinedAnswersAreWrittenInRequestOrder) {
   ASSERT_NE(three, std::string::npos) << r;
   EXPECT_LT(one, two);
   EXPECT_LT(two, three);
+}
+
+TEST_F(ServerTest, AConnectionOwingTooManyAnswersStopsReading) {
+  HttpSettings s;
+  s.max_pipelined_responses = 2;
+  start(s);
+  RawClient c(port());
+  c.send(
+      "GET /held/1 HTTP/1.1\r\nHost: x\r\n\r\nGET /held/2 HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /held/3 HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(held_.wait_for(2));
+  // The third request stays unread while two answers are owed.
+  EXPECT_FALSE(held_.wait_for_ms(3, 300));
+  {
+    std::lock_guard lock(held_.mu);
+    held_.waiting[0].second(json_response(http::status::ok, "\"1\""));
+  }
+  ASSERT_TRUE(held_.wait_for(3)) << "reading resumes once an answer is written";
+  {
+    std::lock_guard lock(held_.mu);
+    held_.waiting[1].second(json_response(http::status::ok, "\"2\""));
+    held_.waiting[2].second(json_response(http::status::ok, "\"3\""));
+  }
+  EXPECT_EQ(RawClient::complete_responses(c.read_responses(3)), 3u);
 }
 
 TEST_F(ServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
