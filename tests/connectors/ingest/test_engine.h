@@ -2,8 +2,7 @@
 
 // A real engine for the ingest tests: one stage whose operator passes every event on to a
 // collecting sink, so a test sees exactly what ingest submitted. It accepts the ecommerce
-// topology's event names (topologies/ecommerce/ecommerce.cc, "track" included); the ingest test
-// binary does not link the topologies library, so the names are listed here.
+// topology's event names ("track" included), taken from the topology itself.
 
 #include <memory>
 #include <string_view>
@@ -14,56 +13,15 @@
 #include "runtime/operator_registry.h"
 #include "runtime/sink.h"
 #include "runtime/topology_builder.h"
+#include "topologies/ecommerce/ecommerce.h"
 
 namespace eddy::ingest_testing {
 
 inline constexpr int64_t kNow = 1'700'000'000'000;  // 2023-11-14T22:13:20Z
 
-inline constexpr std::string_view kShopTypes[] = {"identify",
-                                                  "page",
-                                                  "screen",
-                                                  "alias",
-                                                  "group",
-                                                  "Products Searched",
-                                                  "Product List Viewed",
-                                                  "Product List Filtered",
-                                                  "Promotion Viewed",
-                                                  "Promotion Clicked",
-                                                  "Product Clicked",
-                                                  "Product Viewed",
-                                                  "Product Added",
-                                                  "Product Removed",
-                                                  "Cart Viewed",
-                                                  "Checkout Started",
-                                                  "Checkout Step Viewed",
-                                                  "Checkout Step Completed",
-                                                  "Payment Info Entered",
-                                                  "Order Updated",
-                                                  "Order Completed",
-                                                  "Order Refunded",
-                                                  "Order Cancelled",
-                                                  "Coupon Entered",
-                                                  "Coupon Applied",
-                                                  "Coupon Denied",
-                                                  "Coupon Removed",
-                                                  "Product Added to Wishlist",
-                                                  "Product Removed from Wishlist",
-                                                  "Product Shared",
-                                                  "Cart Shared",
-                                                  "Product Reviewed",
-                                                  "Email Bounced",
-                                                  "Email Delivered",
-                                                  "Email Link Clicked",
-                                                  "Email Marked as Spam",
-                                                  "Email Opened",
-                                                  "Unsubscribed",
-                                                  "Session Ended",
-                                                  "Cart Abandoned",
-                                                  "Lifecycle Changed",
-                                                  "Trigger Fired",
-                                                  "Segment Entered",
-                                                  "Segment Exited",
-                                                  "track"};
+inline std::span<const std::string_view> shop_types() {
+  return ecommerce_event_types();
+}
 
 class PassThrough final : public Operator {
  public:
@@ -90,7 +48,7 @@ struct TestEngine {
       return std::unique_ptr<Operator>(std::make_unique<PassThrough>());
     });
     auto spec = TopologyBuilder("ingest_test", registry)
-                    .accept_types(std::span<const std::string_view>(kShopTypes))
+                    .accept_types(shop_types())
                     .stage("profiles", "customer")
                     .op("pass", "pass")
                     .sink("all")
