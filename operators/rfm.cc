@@ -275,9 +275,11 @@ void Rfm::on_query(uint32_t slot, EventTime now, boost::json::object& out) const
   if (k.orders.empty()) {
     rfm["recency_days"] = nullptr;
   } else {
-    // The watermark trails the newest events, so an order can be newer than `now`: zero days.
+    // The watermark trails the newest events (and has no value before the first one), so an
+    // order can be newer than `now`: zero days.
+    const int64_t last = k.orders.back().time_ms;
     rfm["recency_days"] =
-        std::max<int64_t>(0, floor_div(now.value() - k.orders.back().time_ms, kMillisPerDay));
+        now.value() <= last ? int64_t{0} : floor_div(now.value() - last, kMillisPerDay);
     rfm["last_order_at_ms"] = k.orders.back().time_ms;
   }
   rfm["frequency"] = k.orders.size();

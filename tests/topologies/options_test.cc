@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -73,7 +75,10 @@ EnvLookup env_of(std::map<std::string, std::string> vars) {
 }
 
 std::string write_config(const std::string& text) {
-  const std::string path = ::testing::TempDir() + "eddy_options_test.toml";
+  // One file per test and process: ctest runs the tests of this file in parallel processes.
+  const std::string path = ::testing::TempDir() + "eddy_options_" +
+                           ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
+                           std::to_string(::getpid()) + ".toml";
   std::ofstream(path) << text;
   return path;
 }
