@@ -160,7 +160,15 @@ std::string_view Router::dispatch(HttpRequest& request, Responder respond) const
     respond(std::move(r));
     return route->info.pattern;
   }
-  route->handler(request, std::move(respond));
+  // No exception may leave an Asio handler: one from a route (a failed allocation, a bug) is this
+  // request's 500, not the end of the io thread. A route that answered before throwing keeps its
+  // answer; the responder answers once.
+  try {
+    route->handler(request, respond);
+  } catch (const std::exception& e) {
+    respond(error_response(http::status::internal_server_error, "internal",
+                           std::string("the route failed: ") + e.what()));
+  }
   return route->info.pattern;
 }
 

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -54,6 +55,8 @@ class ServerTest : public ::testing::Test {
                 [this](HttpRequest& req, Responder respond) {
                   held_.add(std::string(req.param("id")), std::move(respond));
                 });
+    router->add(http::verb::get, "/throws", RouteAccess::kOpen,
+                [](HttpRequest&, Responder) { throw std::runtime_error("boom"); });
     router->add(
         http::verb::get, "/secret", RouteAccess::kToken,
         [](HttpRequest&, Responder respond) { respond(json_response(http::status::ok, "{}")); });
@@ -103,6 +106,14 @@ TEST_F(ServerTest, UnknownPathIs404AndWrongMethodIs405WithAllow) {
   const std::string wrong = get("/body");
   EXPECT_NE(wrong.find("405 Method Not Allowed"), std::string::npos) << wrong;
   EXPECT_NE(wrong.find("Allow: POST"), std::string::npos) << wrong;
+}
+
+TEST_F(ServerTest, ARouteThatThrowsAnswers500AndTheServerGoesOn) {
+  start();
+  const std::string r = get("/throws");
+  EXPECT_NE(r.find("500 Internal Server Error"), std::string::npos) << r;
+  EXPECT_NE(r.find("the route failed: boom"), std::string::npos) << r;
+  EXPECT_NE(get("/echo/after").find("200 OK"), std::string::npos);
 }
 
 TEST_F(ServerTest, TokenRoutesNeedABearerTokenWhenTokensAreSet) {
