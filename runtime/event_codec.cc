@@ -57,8 +57,9 @@ PropValue decode_value(const wire::Property& p) {
 
 }  // namespace
 
-std::string encode_events(const EventBatch& batch, const EventTypeRegistry& types) {
-  flatbuffers::FlatBufferBuilder fbb(256 + batch.size() * 96);
+flatbuffers::Offset<wire::EventBatch> build_event_batch(flatbuffers::FlatBufferBuilder& fbb,
+                                                        const EventBatch& batch,
+                                                        const EventTypeRegistry& types) {
   std::vector<flatbuffers::Offset<wire::Event>> events;
   events.reserve(batch.size());
   std::vector<flatbuffers::Offset<wire::Property>> props;
@@ -76,7 +77,12 @@ std::string encode_events(const EventBatch& batch, const EventTypeRegistry& type
     events.push_back(wire::CreateEvent(fbb, key, type_off, ref.time().value(), ref.offset().value(),
                                        ref.amount(), ref.quantity(), item, props_off));
   }
-  fbb.Finish(wire::CreateEventBatch(fbb, fbb.CreateVector(events)));
+  return wire::CreateEventBatch(fbb, fbb.CreateVector(events));
+}
+
+std::string encode_events(const EventBatch& batch, const EventTypeRegistry& types) {
+  flatbuffers::FlatBufferBuilder fbb(256 + batch.size() * 96);
+  fbb.Finish(build_event_batch(fbb, batch, types));
   return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
 }
 
@@ -86,7 +92,12 @@ Status decode_events(std::span<const uint8_t> bytes, const EventTypeRegistry& ty
   if (!wire::VerifyEventBatchBuffer(verifier)) {
     return {Errc::kCorrupt, "event batch fails FlatBuffers verification"};
   }
-  const auto* batch = wire::GetEventBatch(bytes.data());
+  return decode_event_batch(*wire::GetEventBatch(bytes.data()), types, out);
+}
+
+Status decode_event_batch(const wire::EventBatch& verified, const EventTypeRegistry& types,
+                          BatchBuilder& out) {
+  const wire::EventBatch* batch = &verified;
   if (batch->events() == nullptr) return {};
   std::vector<PropDraft> props;
   for (const wire::Event* e : *batch->events()) {

@@ -7,6 +7,7 @@
 #include "runtime/batch_builder.h"
 #include "runtime/event_types.h"
 #include "runtime/status.h"
+#include "schemas/event_generated.h"
 
 namespace eddy {
 
@@ -18,5 +19,13 @@ std::string encode_events(const EventBatch& batch, const EventTypeRegistry& type
 // Verifies the buffer before reading it: bytes from disk or the network are never trusted.
 Status decode_events(std::span<const uint8_t> bytes, const EventTypeRegistry& types,
                      BatchBuilder& out);
+
+// The same, inside a larger buffer (a log record): the batch table, and reading one that the
+// caller has verified as part of its buffer.
+flatbuffers::Offset<wire::EventBatch> build_event_batch(flatbuffers::FlatBufferBuilder& fbb,
+                                                        const EventBatch& batch,
+                                                        const EventTypeRegistry& types);
+Status decode_event_batch(const wire::EventBatch& verified, const EventTypeRegistry& types,
+                          BatchBuilder& out);
 
 }  // namespace eddy

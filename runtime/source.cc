@@ -39,6 +39,28 @@ std::optional<RejectReason> Source::check(const EventRef& e) const {
   return std::nullopt;
 }
 
+std::optional<Rejection> Source::rejection_of(size_t index, const EventRef& e) const {
+  auto bad = check(e);
+  if (!bad) return std::nullopt;
+  std::string message = std::string(reject_reason_code(*bad));
+  if (*bad == RejectReason::kUnknownEventType) {
+    message = "event type " + std::to_string(e.type().value()) + " is not accepted by topology '" +
+              spec_.name() + "'";
+  }
+  return Rejection{index, *bad, std::move(message)};
+}
+
+std::vector<Rejection> Source::screen(const EventBatch& batch) {
+  std::vector<Rejection> out;
+  for (size_t i = 0; i < batch.events.size(); ++i) {
+    if (auto bad = rejection_of(i, EventRef(batch.events[i], *batch.payload))) {
+      rejected_[static_cast<size_t>(bad->reason)].fetch_add(1, std::memory_order_relaxed);
+      out.push_back(std::move(*bad));
+    }
+  }
+  return out;
+}
+
 SubmitResult Source::submit(const EventBatch& batch) {
   SubmitResult result;
   GateHolder held(gate_);
@@ -63,13 +85,8 @@ SubmitResult Source::submit(const EventBatch& batch) {
   int64_t newest = kMinEventTime.value();
   for (size_t i = 0; i < batch.events.size(); ++i) {
     const Event& e = batch.events[i];
-    if (auto bad = check(EventRef(e, *batch.payload))) {
-      std::string message = std::string(reject_reason_code(*bad));
-      if (*bad == RejectReason::kUnknownEventType) {
-        message = "event type " + std::to_string(e.type.value()) +
-                  " is not accepted by topology '" + spec_.name() + "'";
-      }
-      result.rejected.push_back({i, *bad, std::move(message)});
+    if (auto bad = rejection_of(i, EventRef(e, *batch.payload))) {
+      result.rejected.push_back(std::move(*bad));
       continue;
     }
     newest = std::max(newest, e.time.value());

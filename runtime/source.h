@@ -58,6 +58,9 @@ class Source {
          std::vector<std::unique_ptr<Inbox>>& inboxes, const Clock& clock, Gate& gate);
 
   SubmitResult submit(const EventBatch& batch);
+  // The events of `batch` that submit would refuse, counted as refused. For a caller that must
+  // know before it submits: the write-ahead log keeps only what the engine will take.
+  std::vector<Rejection> screen(const EventBatch& batch);
 
   // Live mode: moves the watermark with the wall clock once input has been idle for the idle
   // timeout. Called periodically by the engine's ticker (or by a test, with a manual clock).
@@ -74,6 +77,7 @@ class Source {
 
  private:
   std::optional<RejectReason> check(const EventRef& e) const;
+  std::optional<Rejection> rejection_of(size_t index, const EventRef& e) const;
   void raise_watermark_to(EventTime candidate);
   void broadcast_watermark(EventTime wm);
 

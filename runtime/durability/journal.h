@@ -1,0 +1,65 @@
+#pragma once
+
+#include <atomic>
+#include <boost/json/object.hpp>
+#include <functional>
+#include <string_view>
+
+#include "runtime/durability/write_ahead_log.h"
+#include "runtime/engine.h"
+#include "runtime/intake.h"
+
+namespace eddy {
+
+// The durable way into the engine: every batch and run-time command is written to the
+// write-ahead log first, and reaches the engine from the log's writer thread once it is durable,
+// in log order. So the engine only ever sees what the log holds, in the order it holds it, and a
+// replay of the log rebuilds the same state. Ingest acknowledges a batch once its AckLatch
+// settles, which is after the engine has taken it.
+//
+// Threading contract: submit() and command() from any thread.
+class Journal final : public Intake {
+ public:
+  Journal(Engine& engine, WriteAheadLog& log) : engine_(engine), log_(log) {}
+
+  SubmitResult submit(const EventBatch& batch, std::span<const uint64_t> idempotency_keys,
+                      WallTime received_at, const std::shared_ptr<AckLatch>& ack) override;
+
+  // Logs a command for the operator named `target`; once it is durable the engine applies it
+  // (Engine::command). `done` gets the engine's answer, an operator's refusal included. A status
+  // other than ok means nothing was logged and `done` will not be called.
+  Status command(std::string_view target, const boost::json::object& command,
+                 std::function<void(Status)> done);
+
+  // Times the writer found the engine's inboxes full and waited (back-pressure reaching the log).
+  uint64_t engine_waits() const { return engine_waits_.load(std::memory_order_relaxed); }
+
+ private:
+  Engine& engine_;
+  WriteAheadLog& log_;
+  std::atomic<uint64_t> engine_waits_{0};
+};
+
+// Hands a batch to the source, waiting while the workers' inboxes are full; fails only when the
+// engine stops. Counts the waits in `waits` when given.
+Status feed_engine(Source& source, const EventBatch& batch, std::atomic<uint64_t>* waits = nullptr);
+
+struct ReplayOptions {
+  uint64_t from = 0;
+  WalReadOptions read;
+  // Called with each record's idempotency keys, so that ingest remembers what it has taken.
+  std::function<void(std::span<const uint64_t> keys, WallTime received_at)> on_idempotency_keys;
+};
+
+struct ReplaySummary {
+  WalReadSummary log;
+  uint64_t events = 0;
+  uint64_t commands = 0;
+  uint64_t refused_commands = 0;  // refused again, as they were the first time
+};
+
+// Feeds the log from `options.from` into the engine, as it was fed the first time.
+Result<ReplaySummary> replay_wal(Engine& engine, const std::string& dir,
+                                 const ReplayOptions& options);
+
+}  // namespace eddy

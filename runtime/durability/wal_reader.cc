@@ -1,0 +1,151 @@
+#include "runtime/durability/wal_reader.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "runtime/log.h"
+
+namespace eddy {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+Result<std::vector<uint8_t>> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return Status{Errc::kIo, "cannot open " + path};
+  const auto size = static_cast<size_t>(in.tellg());
+  std::vector<uint8_t> bytes(size);
+  in.seekg(0);
+  if (size > 0 &&
+      !in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size)))
+    return Status{Errc::kIo, "cannot read " + path};
+  return bytes;
+}
+
+// The position of the next frame at or after `from` that passes its checks, or bytes.size().
+size_t find_next_frame(std::span<const uint8_t> bytes, size_t from) {
+  for (size_t p = from; p + kFrameHeaderBytes <= bytes.size(); ++p) {
+    if (read_frame(bytes.subspan(p)).check == FrameCheck::kOk) return p;
+  }
+  return bytes.size();
+}
+
+const char* describe(FrameCheck c) {
+  switch (c) {
+    case FrameCheck::kIncomplete:
+      return "the record runs past the end of the file";
+    case FrameCheck::kBadLength:
+      return "the record's length is impossible";
+    case FrameCheck::kBadChecksum:
+      return "the record fails its checksum";
+    case FrameCheck::kOk:
+      break;
+  }
+  return "the record is valid";
+}
+
+// Reads one segment from byte `pos` of the file.
+Status read_segment(const WalSegmentFile& seg, bool last, size_t pos, const WalReadOptions& options,
+                    const std::function<Status(const WalRecord&)>& visit, WalReadSummary& sum) {
+  auto loaded = read_file(seg.path);
+  if (!loaded) return loaded.status();
+  const std::span<const uint8_t> bytes(*loaded);
+  if (!is_segment_header(bytes)) {
+    if (last && bytes.size() < kSegmentHeaderBytes) {
+      // Created, but the crash came before its header was written.
+      sum.tail_path = seg.path;
+      sum.tail_valid_bytes = 0;
+      sum.torn_bytes = bytes.size();
+      sum.end_offset = seg.first_offset;
+      return {};
+    }
+    return {Errc::kCorrupt, seg.path + " is not a log segment (bad header)"};
+  }
+  pos = std::max(pos, kSegmentHeaderBytes);
+  if (pos > bytes.size()) {
+    return {Errc::kCorrupt, "the log ends before offset " +
+                                std::to_string(seg.first_offset + (pos - kSegmentHeaderBytes)) +
+                                " in " + seg.path + ", which a checkpoint needs"};
+  }
+  while (pos < bytes.size()) {
+    const Frame f = read_frame(bytes.subspan(pos));
+    const uint64_t offset = seg.first_offset + (pos - kSegmentHeaderBytes);
+    if (f.check == FrameCheck::kOk) {
+      if (Status s = visit(WalRecord{offset, f.kind, f.payload}); !s) return s;
+      ++sum.records;
+      pos += f.size;
+      continue;
+    }
+    const size_t next = find_next_frame(bytes, pos + 1);
+    if (last && next == bytes.size()) {
+      // Nothing valid follows: the write of this record was cut short by the crash.
+      sum.torn_bytes = bytes.size() - pos;
+      log_line(LogLevel::kWarn, "torn record at the end of the log; it will be cut off",
+               {{"file", seg.path},
+                {"offset", offset},
+                {"bytes", sum.torn_bytes},
+                {"reason", describe(f.check)}});
+      break;
+    }
+    if (!options.skip_corrupt) {
+      return {Errc::kCorrupt, "corrupt log record in " + seg.path + " at offset " +
+                                  std::to_string(offset) + " (byte " + std::to_string(pos) +
+                                  "): " + describe(f.check) +
+                                  "; set wal.skip_corrupt to skip it and go on"};
+    }
+    ++sum.skipped_records;
+    sum.skipped_bytes += next - pos;
+    log_line(LogLevel::kError, "skipped a corrupt log record",
+             {{"file", seg.path},
+              {"offset", offset},
+              {"bytes", next - pos},
+              {"reason", describe(f.check)}});
+    pos = next;
+  }
+  if (last) {
+    sum.tail_path = seg.path;
+    sum.tail_valid_bytes = pos;
+    sum.end_offset = seg.first_offset + (pos - kSegmentHeaderBytes);
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::vector<WalSegmentFile>> list_wal_segments(const std::string& dir) {
+  std::vector<WalSegmentFile> out;
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return out;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (auto first = parse_segment_file_name(entry.path().filename().string()))
+      out.push_back({*first, entry.path().string()});
+  }
+  if (ec) return Status{Errc::kIo, "cannot list " + dir + ": " + ec.message()};
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.first_offset < b.first_offset; });
+  return out;
+}
+
+Result<WalReadSummary> read_wal(const std::string& dir, uint64_t from,
+                                const WalReadOptions& options,
+                                const std::function<Status(const WalRecord&)>& visit) {
+  auto segments = list_wal_segments(dir);
+  if (!segments) return segments.status();
+  WalReadSummary sum;
+  sum.end_offset = from;
+  for (size_t i = 0; i < segments->size(); ++i) {
+    const WalSegmentFile& seg = (*segments)[i];
+    const bool last = i + 1 == segments->size();
+    // Segments wholly before `from` are skipped unread; the one holding it is read from there.
+    if (!last && (*segments)[i + 1].first_offset <= from) continue;
+    const size_t start = from > seg.first_offset
+                             ? kSegmentHeaderBytes + static_cast<size_t>(from - seg.first_offset)
+                             : kSegmentHeaderBytes;
+    if (Status s = read_segment(seg, last, start, options, visit, sum); !s) return s;
+  }
+  return sum;
+}
+
+}  // namespace eddy
