@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -25,12 +26,21 @@ class AckLatch {
   // Calls `done` once, when every expected record has settled: at once when none is pending.
   void arm(std::function<void(const Status&)> done);
 
+  // What the request's owner undoes for a record that will never be durable: ingest forgets its
+  // messageIds, so that the client's retry is taken. Set before anything is submitted.
+  using LostHook = std::function<void(std::span<const uint64_t> idempotency_keys, WallTime)>;
+  void on_lost(LostHook hook) { lost_hook_ = std::move(hook); }
+  void lost(std::span<const uint64_t> idempotency_keys, WallTime received_at) const {
+    if (lost_hook_) lost_hook_(idempotency_keys, received_at);
+  }
+
  private:
   std::mutex mu_;
   int64_t outstanding_ = 0;
   Status first_failure_;
   std::function<void(const Status&)> done_;
   bool fired_ = false;
+  LostHook lost_hook_;
 };
 
 // Where ingest hands accepted events: straight to the engine's source, or through the
@@ -56,6 +66,26 @@ class DirectIntake final : public Intake {
 
  private:
   Source& source_;
+};
+
+// Refuses everything as 'busy' until open() names the intake to use: the server answers (and says
+// it is not ready) while the log is being replayed, and takes input once recovery is done.
+class RecoveringIntake final : public Intake {
+ public:
+  void open(Intake& target) { target_.store(&target, std::memory_order_release); }
+  bool is_open() const { return target_.load(std::memory_order_acquire) != nullptr; }
+
+  SubmitResult submit(const EventBatch& batch, std::span<const uint64_t> idempotency_keys,
+                      WallTime received_at, const std::shared_ptr<AckLatch>& ack) override {
+    Intake* target = target_.load(std::memory_order_acquire);
+    if (target != nullptr) return target->submit(batch, idempotency_keys, received_at, ack);
+    SubmitResult refused;
+    refused.status = Status(Errc::kBusy, "eddy is recovering its state; retry shortly");
+    return refused;
+  }
+
+ private:
+  std::atomic<Intake*> target_{nullptr};
 };
 
 }  // namespace eddy

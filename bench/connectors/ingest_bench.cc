@@ -20,6 +20,7 @@
 #include "connectors/ingest/json_reader.h"
 #include "connectors/ingest/segment_mapper.h"
 #include "runtime/engine.h"
+#include "runtime/intake.h"
 #include "runtime/topology_builder.h"
 #include "topologies/ecommerce/ecommerce.h"
 
@@ -41,6 +42,7 @@ class Noop final : public Operator {
 struct NoopEngine {
   SystemClock clock;
   std::unique_ptr<Engine> engine;
+  std::unique_ptr<DirectIntake> intake;
 
   NoopEngine() {
     auto registry = std::make_shared<OperatorRegistry>();
@@ -58,6 +60,7 @@ struct NoopEngine {
     o.clock = &clock;
     o.run_ticker = false;
     engine = std::move(Engine::create(std::move(spec).value(), std::move(o))).value();
+    intake = std::make_unique<DirectIntake>(engine->source());
     (void)engine->start();
   }
   ~NoopEngine() { (void)engine->stop(); }
@@ -131,8 +134,8 @@ void BM_BulkNdjson(benchmark::State& state) {
     state.PauseTiming();
     service.reset();
     dedup = std::make_unique<MessageDedup>();
-    service = std::make_unique<IngestService>(e.engine->source(), e.engine->topology().types(),
-                                              settings, e.clock, *dedup);
+    service = std::make_unique<IngestService>(*e.intake, e.engine->topology().types(), settings,
+                                              e.clock, *dedup);
     state.ResumeTiming();
     const IngestReply r = service->bulk({body, "", "application/x-ndjson"});
     if (r.accepted != kBulkLines) state.SkipWithError(r.body.c_str());
@@ -151,7 +154,7 @@ void BM_BulkJsonArray(benchmark::State& state) {
   for (size_t i = 0; i < lines.size(); ++i)
     body.append(i ? "," : "").append(lines[i]);
   body += "]";
-  IngestService service(e.engine->source(), e.engine->topology().types(), settings, e.clock, dedup);
+  IngestService service(*e.intake, e.engine->topology().types(), settings, e.clock, dedup);
   for (auto _ : state) {
     const IngestReply r = service.bulk({body, "", "application/json"});
     if (r.accepted != kBulkLines) state.SkipWithError(r.body.c_str());
@@ -177,7 +180,7 @@ void BM_SegmentBatch(benchmark::State& state) {
     bytes += body.size();
     bodies.push_back(std::move(body));
   }
-  IngestService service(e.engine->source(), e.engine->topology().types(), settings, e.clock, dedup);
+  IngestService service(*e.intake, e.engine->topology().types(), settings, e.clock, dedup);
   size_t i = 0;
   for (auto _ : state) {
     const IngestReply r = service.segment_batch({bodies[i++ % bodies.size()], "", ""});
@@ -201,7 +204,7 @@ void BM_SegmentTrack(benchmark::State& state) {
   for (const std::string& b : bodies) {
     if (b.find(R"("event")") != std::string::npos) tracks.push_back(b);
   }
-  IngestService service(e.engine->source(), e.engine->topology().types(), settings, e.clock, dedup);
+  IngestService service(*e.intake, e.engine->topology().types(), settings, e.clock, dedup);
   size_t i = 0;
   size_t bytes = 0;
   for (auto _ : state) {

@@ -20,6 +20,11 @@ struct ApiContext {
   std::string segments_operator = "segments";
   SegmentChangeHub* changes = nullptr;
   HttpSettings http;
+  // Run-time commands (segment definitions) go here instead of straight to the engine when set:
+  // the write-ahead log's Journal::command, which applies them once durable.
+  std::function<Status(std::string_view target, const boost::json::object& command,
+                       std::function<void(Status)> done)>
+      command;
   // True once the engine has restored its state and may take traffic (/readyz).
   std::function<bool()> ready = [] { return true; };
 };

@@ -3,6 +3,7 @@
 #include <boost/beast/core/string.hpp>
 
 #include "connectors/ingest/gzip.h"
+#include "connectors/ingest/ingest_reply.h"
 
 namespace eddy {
 
@@ -24,14 +25,28 @@ std::optional<HttpResponse> inflate_body(HttpRequest& request, uint64_t max_infl
   return std::nullopt;
 }
 
-namespace {
-
-HttpResponse to_http(IngestReply reply) {
-  HttpResponse r = json_response(static_cast<http::status>(reply.status), std::move(reply.body));
+HttpResponse ingest_response(const IngestReply& reply) {
+  HttpResponse r = json_response(static_cast<http::status>(reply.status), reply.body);
   if (reply.retry_after_seconds)
     r.headers.emplace_back("Retry-After", std::to_string(*reply.retry_after_seconds));
   return r;
 }
+
+void respond_when_durable(IngestReply reply, Responder respond,
+                          std::function<void(bool durable)> settled) {
+  std::shared_ptr<AckLatch> latch = std::move(reply.durable);
+  if (!latch) {
+    if (settled) settled(true);
+    return respond(ingest_response(reply));
+  }
+  latch->arm([reply = std::move(reply), respond = std::move(respond),
+              settled = std::move(settled)](const Status& durable) {
+    if (settled) settled(durable.is_ok());
+    respond(ingest_response(durable ? reply : storage_failure_reply(durable)));
+  });
+}
+
+namespace {
 
 template <typename Call>
 RouteHandler ingest_route(IngestService& ingest, const HttpSettings& http, Call call) {
@@ -41,7 +56,7 @@ RouteHandler ingest_route(IngestService& ingest, const HttpSettings& http, Call 
     in.body = req.body();
     in.authorization = req.header(http::field::authorization);
     in.content_type = req.header(http::field::content_type);
-    respond(to_http(call(ingest, in)));
+    respond_when_durable(call(ingest, in), std::move(respond));
   };
 }
 

@@ -101,6 +101,30 @@ Result<boost::json::object> put_command(std::string_view id, const std::string& 
   return cmd;
 }
 
+// How a refused definition or deletion reads: a bad rule names its position (the operator checks
+// the rules), an unknown segment is 404, anything else is the engine's own answer.
+HttpResponse segment_refusal(const Status& s, const std::string& id) {
+  if (s.code() == Errc::kInvalidArgument)
+    return error_response(http::status::bad_request, "invalid_segment", s.message());
+  if (s.code() == Errc::kNotFound && s.message().starts_with("no segment"))
+    return error_response(http::status::not_found, "unknown_segment", "no segment '" + id + "'");
+  if (s.code() == Errc::kIo) {
+    HttpResponse r =
+        error_response(http::status::service_unavailable, "storage_unavailable", s.message());
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+  }
+  return engine_error(s);
+}
+
+// Sends the command through the write-ahead log when there is one, so that definitions survive a
+// restart and replay in order with the events around them.
+Status send_command(const ApiContext& api, const boost::json::object& cmd,
+                    std::function<void(Status)> done) {
+  if (api.command) return api.command(api.segments_operator, cmd, std::move(done));
+  return api.engine->command(api.segments_operator, cmd, std::move(done));
+}
+
 void put_segment(const ApiContext& api, HttpRequest& req, Responder respond) {
   const std::string id(req.param("id"));
   auto cmd = put_command(id, req.body(), api.http.max_json_depth);
@@ -110,36 +134,22 @@ void put_segment(const ApiContext& api, HttpRequest& req, Responder respond) {
   }
   boost::json::object answer = *cmd;
   answer.erase("action");
-  Status s = api.engine->command(api.segments_operator, *cmd, [respond, answer](Status applied) {
-    if (!applied) return respond(engine_error(applied));
+  Status s = send_command(api, *cmd, [respond, answer, id](Status applied) {
+    if (!applied) return respond(segment_refusal(applied, id));
     respond(json_response(http::status::ok, boost::json::serialize(answer)));
   });
-  if (!s) {
-    // The probe instance checked the rules: a bad one names its position.
-    if (s.code() == Errc::kInvalidArgument) {
-      respond(error_response(http::status::bad_request, "invalid_segment", s.message()));
-    } else {
-      respond(engine_error(s));
-    }
-  }
+  if (!s) respond(segment_refusal(s, id));
 }
 
 void delete_segment(const ApiContext& api, HttpRequest& req, Responder respond) {
   const std::string id(req.param("id"));
   boost::json::object cmd{{"action", "delete"}, {"id", id}};
-  Status s = api.engine->command(api.segments_operator, cmd, [respond, id](Status applied) {
-    if (!applied) return respond(engine_error(applied));
+  Status s = send_command(api, cmd, [respond, id](Status applied) {
+    if (!applied) return respond(segment_refusal(applied, id));
     boost::json::object out{{"id", id}, {"deleted", true}};
     respond(json_response(http::status::ok, boost::json::serialize(out)));
   });
-  if (!s) {
-    if (s.code() == Errc::kNotFound) {
-      respond(
-          error_response(http::status::not_found, "unknown_segment", "no segment '" + id + "'"));
-    } else {
-      respond(engine_error(s));
-    }
-  }
+  if (!s) respond(segment_refusal(s, id));
 }
 
 std::string cursor_of(KeyHash h) {

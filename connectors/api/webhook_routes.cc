@@ -3,21 +3,11 @@
 #include <boost/json/serialize.hpp>
 
 #include "connectors/api/ingest_routes.h"
+#include "connectors/ingest/ingest_reply.h"
 #include "connectors/webhooks/standard_webhooks.h"
 #include "runtime/log.h"
 
 namespace eddy {
-
-namespace {
-
-HttpResponse from_ingest(const IngestReply& reply) {
-  HttpResponse r = json_response(static_cast<http::status>(reply.status), reply.body);
-  if (reply.retry_after_seconds)
-    r.headers.emplace_back("Retry-After", std::to_string(*reply.retry_after_seconds));
-  return r;
-}
-
-}  // namespace
 
 void add_webhook_routes(Router& router, WebhookReceiver& receiver, IngestService& ingest,
                         const HttpSettings& http, const Clock& clock) {
@@ -48,16 +38,31 @@ void add_webhook_routes(Router& router, WebhookReceiver& receiver, IngestService
         IngestReply reply = ingest.segment_batch(in);
         if (reply.status / 100 != 2) {
           outcome.claim.release();
-          return respond(from_ingest(reply));
+          // Whatever part was taken is answered only once durable, like any ingest reply.
+          return respond_when_durable(std::move(reply), std::move(respond));
         }
-        if (Status s = outcome.claim.commit(now); !s) {
-          // The events are in; only the memory of the id failed. Answering an error would make
-          // the sender retry and count them twice, so the delivery succeeds and the failure is
-          // logged.
-          log_line(LogLevel::kError, "webhook id not remembered",
-                   {{"source", req.param("source")}, {"error", s.message()}});
-        }
-        respond(json_response(http::status::ok, boost::json::serialize(outcome.response_json())));
+        // The delivery is remembered, and answered, only once its events are durable; if they
+        // never are, the id is released so that the sender's retry is processed.
+        auto latch = std::move(reply.durable);
+        auto claim = std::make_shared<WebhookIdClaim>(std::move(outcome.claim));
+        auto accepted = boost::json::serialize(outcome.response_json());
+        auto settle = [claim, now, source = std::string(req.param("source")), respond,
+                       accepted = std::move(accepted)](const Status& durable) {
+          if (!durable) {
+            claim->release();
+            return respond(ingest_response(storage_failure_reply(durable)));
+          }
+          if (Status s = claim->commit(now); !s) {
+            // The events are in; only the memory of the id failed. Answering an error would
+            // make the sender retry and count them twice, so the delivery succeeds and the
+            // failure is logged.
+            log_line(LogLevel::kError, "webhook id not remembered",
+                     {{"source", source}, {"error", s.message()}});
+          }
+          respond(json_response(http::status::ok, accepted));
+        };
+        if (latch) return latch->arm(std::move(settle));
+        settle(Status{});
       });
 }
 

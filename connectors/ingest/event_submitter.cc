@@ -20,10 +20,20 @@ IngestErrc errc_of(RejectReason r) {
 
 }  // namespace
 
-EventSubmitter::EventSubmitter(Source& source, MessageDedup& dedup, WallTime received_at,
+EventSubmitter::EventSubmitter(Intake& intake, MessageDedup& dedup, WallTime received_at,
                                SubmitterOptions options)
-    : source_(source), dedup_(dedup), received_at_(received_at), options_(options) {
+    : intake_(intake),
+      dedup_(dedup),
+      received_at_(received_at),
+      options_(options),
+      ack_(std::make_shared<AckLatch>()) {
   if (options_.max_batch_events == 0) options_.max_batch_events = 1;
+  // A batch the log fails to write was never taken: its ids are forgotten so that the retry is.
+  ack_->on_lost([&dedup](std::span<const uint64_t> keys, WallTime received) {
+    for (uint64_t k : keys) {
+      if (k != 0) dedup.release(MessageIdHash(k), received);
+    }
+  });
 }
 
 EventSubmitter::~EventSubmitter() {
@@ -79,8 +89,15 @@ Status EventSubmitter::submit(const EventBatch& batch) {
   const bool may_wait = tally_.accepted + tally_.duplicates + tally_.rejected != 0;
   const Clock::time_point deadline = Clock::now() + options_.busy_wait;
   auto pause = std::chrono::microseconds(50);
+  keys_.clear();
+  bool any_key = false;
+  for (const Pending& p : pending_) {
+    keys_.push_back(p.id ? p.id->value() : 0);
+    any_key |= p.id.has_value();
+  }
+  if (!any_key) keys_.clear();
   while (true) {
-    SubmitResult result = source_.submit(batch);
+    SubmitResult result = intake_.submit(batch, keys_, received_at_, ack_);
     if (result.status.is_ok()) {
       settle(result);
       return {};

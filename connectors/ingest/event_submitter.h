@@ -10,6 +10,7 @@
 #include "connectors/ingest/message_dedup.h"
 #include "connectors/ingest/segment_mapper.h"
 #include "runtime/batch_builder.h"
+#include "runtime/intake.h"
 #include "runtime/source.h"
 
 namespace eddy {
@@ -54,7 +55,7 @@ struct SubmitterOptions {
 // Not thread-safe: one per request.
 class EventSubmitter {
  public:
-  EventSubmitter(Source& source, MessageDedup& dedup, WallTime received_at,
+  EventSubmitter(Intake& intake, MessageDedup& dedup, WallTime received_at,
                  SubmitterOptions options);
   // Releases the claims of events never submitted (an exception, an abandoned request).
   ~EventSubmitter();
@@ -74,6 +75,8 @@ class EventSubmitter {
   // After a failed submit: the first item of the batch that was not taken, where a client resumes
   // once the engine has room. Items from there on are not in the tally.
   const std::optional<ItemPos>& resume_at() const { return resume_at_; }
+  // Settles once every batch taken is durable (see IngestReply::durable).
+  const std::shared_ptr<AckLatch>& ack() const { return ack_; }
 
  private:
   struct Pending {
@@ -86,7 +89,7 @@ class EventSubmitter {
   void abandon();
   void note(RequestTally& into, const ItemPos& pos, IngestError error);
 
-  Source& source_;
+  Intake& intake_;
   MessageDedup& dedup_;
   WallTime received_at_;
   SubmitterOptions options_;
@@ -98,6 +101,8 @@ class EventSubmitter {
   std::optional<ItemPos> chunk_first_;
   RequestTally tally_;
   std::optional<ItemPos> resume_at_;
+  std::shared_ptr<AckLatch> ack_;
+  std::vector<uint64_t> keys_;  // the pending events' messageId hashes, 0 for none
 };
 
 }  // namespace eddy

@@ -36,6 +36,8 @@ std::string_view ingest_errc_code(IngestErrc e) {
       return "busy";
     case IngestErrc::kShuttingDown:
       return "shutting_down";
+    case IngestErrc::kStorageUnavailable:
+      return "storage_unavailable";
     case IngestErrc::kInvalidEvents:
       return "invalid_events";
     case IngestErrc::kInternal:

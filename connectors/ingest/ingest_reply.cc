@@ -54,9 +54,11 @@ IngestReply reply(unsigned status, const boost::json::object& body, const Reques
 IngestReply failed_submit(const RequestTally& tally, const Status& submitted,
                           const std::optional<ItemPos>& resume_at) {
   const bool busy = submitted.code() == Errc::kBusy;
+  const bool storage = submitted.code() == Errc::kIo;
   boost::json::object body =
-      busy ? error_body(IngestErrc::kBusy, "the engine is busy; retry after a second")
-           : error_body(IngestErrc::kShuttingDown, "the engine is shutting down");
+      busy      ? error_body(IngestErrc::kBusy, "the engine is busy; retry after a second")
+      : storage ? error_body(IngestErrc::kStorageUnavailable, submitted.message())
+                : error_body(IngestErrc::kShuttingDown, "the engine is shutting down");
   const bool partly_taken = tally.accepted + tally.duplicates + tally.rejected != 0;
   if (partly_taken) {
     add_tally(body, tally);
@@ -66,11 +68,23 @@ IngestReply failed_submit(const RequestTally& tally, const Status& submitted,
     }
   }
   IngestReply r = reply(503, body, tally);
-  if (busy) r.retry_after_seconds = kRetryAfterSeconds;
+  if (busy || storage) r.retry_after_seconds = kRetryAfterSeconds;
   return r;
 }
 
 }  // namespace
+
+IngestReply storage_failure_reply(const Status& failure) {
+  IngestReply r;
+  r.status = 503;
+  r.body = boost::json::serialize(error_body(
+      IngestErrc::kStorageUnavailable,
+      "the events could not be made durable (" + failure.message() +
+          "); none of this request is acknowledged: retry it, messages with a messageId are "
+          "not counted twice"));
+  r.retry_after_seconds = kRetryAfterSeconds;
+  return r;
+}
 
 IngestReply refusal_reply(unsigned status, const IngestError& error) {
   boost::json::object body = error_body(error.code, error.message);

@@ -25,6 +25,9 @@ IngestReply refusal_reply(unsigned status, const IngestError& error);
 //                                          "resume_index" (and "resume_line") to go on from
 // Rejections are listed in item order; "rejected_count" says how many there were in all when the
 // list is cut short.
+// The answer instead of a request's reply when its events could not be made durable after all.
+IngestReply storage_failure_reply(const Status& failure);
+
 IngestReply outcome_reply(const RequestTally& tally, const Status& submitted,
                           const std::optional<ItemPos>& resume_at);
 

@@ -2,9 +2,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "runtime/intake.h"
 
 namespace eddy {
 
@@ -28,6 +31,9 @@ struct IngestReply {
   size_t accepted = 0;
   size_t rejected = 0;
   size_t duplicates = 0;
+  // Settles once what the request handed to the engine is durable; the reply may be sent only
+  // then, and a failure replaces it with storage_failure_reply(). Null when nothing was handed.
+  std::shared_ptr<AckLatch> durable;
 };
 
 }  // namespace eddy

@@ -64,7 +64,7 @@ class IngestService::Run {
       : service(service),
         reader(max_depth),
         mapper(service.types_),
-        submitter(service.source_, service.dedup_, received_at, options) {}
+        submitter(service.intake_, service.dedup_, received_at, options) {}
 
   // Whether `message` may be taken: the request's credentials already allow it, or it carries a
   // write key of its own.
@@ -110,10 +110,10 @@ class IngestService::Run {
   MappedEvent mapped;
 };
 
-IngestService::IngestService(Source& source, const EventTypeRegistry& types,
+IngestService::IngestService(Intake& intake, const EventTypeRegistry& types,
                              const HttpSettings& settings, const Clock& clock, MessageDedup& dedup,
                              IngestOptions options)
-    : source_(source),
+    : intake_(intake),
       types_(types),
       settings_(settings),
       clock_(clock),
@@ -147,9 +147,13 @@ IngestReply IngestService::conclude(IngestEndpoint endpoint, const EventSubmitte
   }
   if (!submitted.is_ok()) {
     counters_.add(endpoint, IngestOutcome::kRequestRefused, 1,
-                  submitted.code() == Errc::kBusy ? IngestErrc::kBusy : IngestErrc::kShuttingDown);
+                  submitted.code() == Errc::kBusy ? IngestErrc::kBusy
+                  : submitted.code() == Errc::kIo ? IngestErrc::kStorageUnavailable
+                                                  : IngestErrc::kShuttingDown);
   }
-  return outcome_reply(tally, submitted, submitter.resume_at());
+  IngestReply reply = outcome_reply(tally, submitted, submitter.resume_at());
+  reply.durable = submitter.ack();
+  return reply;
 }
 
 IngestReply IngestService::segment_call(SegmentCall call, const IngestRequest& request) {

@@ -15,6 +15,7 @@
 #include "connectors/ingest/write_keys.h"
 #include "runtime/clock.h"
 #include "runtime/event_types.h"
+#include "runtime/intake.h"
 #include "runtime/source.h"
 
 namespace eddy {
@@ -38,7 +39,7 @@ struct IngestOptions {
 class IngestService {
  public:
   // Every reference must outlive the service. `types` are the topology's (Engine::topology()).
-  IngestService(Source& source, const EventTypeRegistry& types, const HttpSettings& settings,
+  IngestService(Intake& intake, const EventTypeRegistry& types, const HttpSettings& settings,
                 const Clock& clock, MessageDedup& dedup, IngestOptions options = {});
 
   // One message; the route says which call it is.
@@ -73,7 +74,7 @@ class IngestService {
   static void split_lines(std::string_view body, std::vector<BulkItem>& items);
   IngestReply bulk_items(const std::vector<BulkItem>& items, HeaderAuth auth, uint32_t max_depth);
 
-  Source& source_;
+  Intake& intake_;
   const EventTypeRegistry& types_;
   const HttpSettings& settings_;
   const Clock& clock_;

@@ -65,8 +65,13 @@ SubmitResult Journal::submit(const EventBatch& batch, std::span<const uint64_t> 
 
   ack->expect();
   Status appended = log_.append(
-      RecordKind::kEvents, as_bytes(record), [this, taken, ack](const Status& durable, uint64_t) {
-        if (!durable) return ack->settle(durable);
+      RecordKind::kEvents, as_bytes(record),
+      [this, taken, ack, kept_keys = std::move(kept_keys), received_at](const Status& durable,
+                                                                        uint64_t) {
+        if (!durable) {
+          ack->lost(kept_keys, received_at);
+          return ack->settle(durable);
+        }
         // Durable, so acknowledged even if the engine is stopping: a restart replays it.
         const Status fed = feed_engine(engine_.source(), *taken, &engine_waits_);
         if (!fed && fed.code() != Errc::kStopped) {

@@ -14,21 +14,31 @@ std::string temp_dir(const std::string& name) {
   return dir.string();
 }
 
-EddyServer::EddyServer(const std::string& name, std::vector<std::string> extra_args)
-    : data_dir_(temp_dir(name)) {
+EddyServer::EddyServer(const std::string& name, std::vector<std::string> extra_args,
+                       std::string data_dir)
+    : data_dir_(data_dir.empty() ? temp_dir(name) : data_dir), owns_data_dir_(data_dir.empty()) {
   std::vector<std::string> args = {"--http",  "127.0.0.1:0", "--data-dir",
                                    data_dir_, "--workers",   "2"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   process_ = std::make_unique<EddyProcess>(args);
   const std::string line = process_->wait_for_line("eddy started", 20'000);
   const size_t at = line.find("\"http_port\":");
-  if (at != std::string::npos) port_ = static_cast<uint16_t>(std::stoi(line.substr(at + 12)));
+  if (at == std::string::npos) return;
+  if (process_->wait_for_line("eddy ready", 60'000).empty()) return;
+  port_ = static_cast<uint16_t>(std::stoi(line.substr(at + 12)));
+}
+
+void EddyServer::crash() {
+  if (stopped_) return;
+  stopped_ = true;
+  process_->signal(SIGKILL);
+  (void)process_->wait_exit(30'000);
 }
 
 EddyServer::~EddyServer() {
   stop();
   std::error_code ec;
-  std::filesystem::remove_all(data_dir_, ec);
+  if (owns_data_dir_) std::filesystem::remove_all(data_dir_, ec);
 }
 
 int EddyServer::stop() {

@@ -11,10 +11,12 @@
 namespace eddy::e2e {
 
 // The real eddy binary serving HTTP on an ephemeral loopback port, with a data directory of its
-// own that is removed afterwards.
+// own that is removed afterwards, or one the test owns (to start again on after a crash).
+// Construction returns once eddy is ready: it has recovered and takes input.
 class EddyServer {
  public:
-  explicit EddyServer(const std::string& name, std::vector<std::string> extra_args = {});
+  explicit EddyServer(const std::string& name, std::vector<std::string> extra_args = {},
+                      std::string data_dir = {});
   ~EddyServer();
 
   bool started() const { return port_ != 0; }
@@ -24,12 +26,15 @@ class EddyServer {
   HttpClient client() const { return HttpClient(port_); }
   // SIGTERM, then the exit status (-1 when it had to be killed).
   int stop();
+  // kill -9: no shutdown of any kind.
+  void crash();
 
  private:
   std::string data_dir_;
   std::unique_ptr<EddyProcess> process_;
   uint16_t port_ = 0;
   bool stopped_ = false;
+  bool owns_data_dir_ = true;
 };
 
 std::string temp_dir(const std::string& name);

@@ -1,6 +1,7 @@
 // eddy: serves the ecommerce topology over HTTP.
 
 #include <pthread.h>
+#include <unistd.h>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -22,10 +23,13 @@
 #include "connectors/webhooks/builtin_mappings.h"
 #include "connectors/webhooks/webhook_receiver.h"
 #include "operators/builtin.h"
+#include "runtime/durability/journal.h"
 #include "runtime/engine.h"
+#include "runtime/intake.h"
 #include "runtime/log.h"
 #include "topologies/ecommerce/ecommerce.h"
 #include "topologies/ecommerce/options.h"
+#include "topologies/ecommerce/recovery.h"
 
 namespace {
 
@@ -218,7 +222,10 @@ int main(int argc, char** argv) {
 
   MessageDedup dedup(
       {.window_ms = options->dedup_window_ms, .max_entries = options->dedup_max_entries});
-  IngestService ingest(engine.source(), engine.topology().types(), options->http, clock, dedup);
+  // Ingest waits for recovery (below) behind this; the server answers meanwhile, not ready.
+  RecoveringIntake intake;
+  std::atomic<Journal*> journal_ptr{nullptr};
+  IngestService ingest(intake, engine.topology().types(), options->http, clock, dedup);
   auto webhooks = make_webhook_receiver(*options, clock);
   if (!webhooks) {
     (void)engine.stop();
@@ -230,13 +237,20 @@ int main(int argc, char** argv) {
   api.segments_operator = kSegmentsOperator;
   api.changes = hub.get();
   api.http = options->http;
+  api.command = [&journal_ptr](std::string_view target, const boost::json::object& command,
+                               std::function<void(Status)> done) {
+    Journal* journal = journal_ptr.load(std::memory_order_acquire);
+    if (journal == nullptr)
+      return Status(Errc::kBusy, "eddy is recovering its state; retry shortly");
+    return journal->command(target, command, std::move(done));
+  };
 
   auto router = std::make_shared<Router>(options->http.tokens);
   add_all_routes(*router, {.api = &api,
                            .ingest = &ingest,
                            .webhooks = webhooks->get(),
                            .clock = &clock,
-                           .health = {.ready = [] { return true; },
+                           .health = {.ready = [&intake] { return intake.is_open(); },
                                       .metrics = [&metrics] { return metrics.render(); }}});
   metrics::add_engine_collector(metrics, engine);
   metrics.gauge_callback("eddy_source_watermark_lag_seconds",
@@ -263,15 +277,39 @@ int main(int argc, char** argv) {
             {"http", options->http.address + ":" + std::to_string(server.port())},
             {"http_port", server.port()}});
 
+  std::atomic<bool> log_failed{false};
+  auto wal = recover(*options, engine, dedup, [&log_failed](const Status&) {
+    // Nothing more can be acknowledged; a restart's recovery is the only way on.
+    log_failed = true;
+    ::kill(::getpid(), SIGTERM);
+  });
+  if (!wal) {
+    server.stop(kHttpGrace);
+    (void)engine.stop();
+    return fail(wal.status());
+  }
+  Journal journal(engine, **wal);
+  journal_ptr = &journal;
+  intake.open(journal);
+  log_line(LogLevel::kInfo, "eddy ready", {{"http_port", server.port()}});
+  add_wal_metrics(metrics, **wal, journal);
+
   int received = 0;
   sigwait(&signals, &received);
   log_line(LogLevel::kInfo, "stopping: answering requests in flight, then draining accepted events",
            {{"signal", received}});
   server.stop(kHttpGrace);
+  // Writes what is buffered; its callbacks hand the last batches to the engine.
+  (*wal)->stop();
   if (Status s = engine.stop(); !s) return fail(s);
   // After the engine: every output has reached the sink. What cannot be delivered in time goes to
   // the dead-letter file.
   if (outbound) outbound->stop(std::chrono::steady_clock::now() + kOutboundGrace);
+  if (log_failed) {
+    log_line(LogLevel::kError,
+             "eddy stopped because the write-ahead log failed; restart to recover");
+    return kExitLogFailed;
+  }
   log_line(LogLevel::kInfo, "eddy stopped");
   return 0;
 }

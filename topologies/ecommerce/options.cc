@@ -66,6 +66,45 @@ Setting list(std::string key, std::string flag, std::string help, Get get) {
 
 constexpr int64_t kBig = int64_t{1} << 40;
 
+void add_wal_settings(std::vector<Setting>& s) {
+  using O = EddyOptions;
+  s.push_back({"wal.fsync", "wal-fsync",
+               "when ingest is acknowledged: always (after fdatasync), interval (after the write; "
+               "fdatasync every wal.fsync_interval_ms) or none (never fdatasync; tests and "
+               "benchmarks) (always)",
+               [](O& o, const std::string& v) {
+                 auto f = parse_wal_fsync(v);
+                 if (!f)
+                   return bad("wal-fsync", "expected always, interval or none, got '" + v + "'");
+                 o.wal.fsync = *f;
+                 return Status();
+               }});
+  s.push_back(number(
+      "wal.fsync_interval_ms", "wal-fsync-interval-ms",
+      "longest time between two fdatasyncs under wal.fsync = interval (10)", 1, 60'000,
+      [](O & o) -> auto& { return o.wal.fsync_interval_ms; }));
+  s.push_back(number(
+      "wal.segment_bytes", "wal-segment-bytes", "size at which a log segment is closed (67108864)",
+      int64_t{1} << 16, int64_t{1} << 32, [](O & o) -> auto& { return o.wal.segment_bytes; }));
+  s.push_back(number(
+      "wal.max_pending_bytes", "wal-max-pending-bytes",
+      "log bytes waiting to be written before ingest is told busy (67108864)", int64_t{1} << 16,
+      int64_t{1} << 34, [](O & o) -> auto& { return o.wal.max_pending_bytes; }));
+  s.push_back(number(
+      "wal.retry_after_failure_ms", "wal-retry-after-failure-ms",
+      "after a failed log write (a full disk), how long ingest is refused before a retry (1000)", 0,
+      kBig, [](O & o) -> auto& { return o.wal.retry_after_failure_ms; }));
+  s.push_back({"wal.skip_corrupt", "wal-skip-corrupt",
+               "at start, skip (count and log) corrupt records in the middle of the log instead "
+               "of refusing to start (false)",
+               [](O& o, const std::string& v) {
+                 if (v != "true" && v != "false")
+                   return bad("wal-skip-corrupt", "expected true or false, got '" + v + "'");
+                 o.wal_skip_corrupt = v == "true";
+                 return Status();
+               }});
+}
+
 std::vector<Setting> make_settings() {
   using O = EddyOptions;
   std::vector<Setting> s;
@@ -266,6 +305,7 @@ std::vector<Setting> make_settings() {
                  o.webhooks.id_fsync = v == "always";
                  return Status();
                }});
+  add_wal_settings(s);
   return s;
 }
 

@@ -7,6 +7,7 @@
 
 #include "connectors/http/http_settings.h"
 #include "connectors/outbound/webhook_endpoint.h"
+#include "runtime/durability/write_ahead_log.h"
 #include "runtime/settings.h"
 #include "runtime/status.h"
 #include "topologies/ecommerce/ecommerce.h"
@@ -47,6 +48,9 @@ struct EddyOptions {
   int64_t dedup_window_ms = 24 * kMillisPerHour;
   uint64_t dedup_max_entries = 10'000'000;
   WebhookOptions webhooks;
+  // The write-ahead log (docs/durability.md); its directory is <data_dir>/wal.
+  WalSettings wal;
+  bool wal_skip_corrupt = false;
   // Where triggers and segment changes are delivered (docs/outbound.md). Config file only:
   // `[[outbound.endpoints]]`. An endpoint without a dead-letter file gets
   // <data_dir>/out/dead_letters.ndjson.

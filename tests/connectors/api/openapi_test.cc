@@ -37,7 +37,8 @@ TEST(OpenApi, DocumentsEveryRouteTheServerHasAndNoOther) {
   ApiContext api;
   api.engine = engine->get();
   MessageDedup dedup;
-  IngestService ingest((*engine)->source(), (*engine)->topology().types(), api.http, clock, dedup);
+  DirectIntake intake((*engine)->source());
+  IngestService ingest(intake, (*engine)->topology().types(), api.http, clock, dedup);
   auto ids = WebhookIdStore::open({}, clock.now());
   ASSERT_TRUE(ids.is_ok());
   auto webhooks = WebhookReceiver::create({}, std::move(ids).value());

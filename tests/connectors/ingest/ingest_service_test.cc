@@ -1,4 +1,5 @@
 #include "connectors/ingest/ingest_service.h"
+#include "connectors/ingest/ingest_reply.h"
 
 #include <gtest/gtest.h>
 
@@ -94,8 +95,9 @@ class IngestServiceTest : public ::testing::Test {
   }
   // After a change to settings_ (the service copies the write keys).
   void rebuild_service(IngestOptions options = {}) {
-    service_ = std::make_unique<IngestService>(engine_->engine->source(), engine_->types(),
-                                               settings_, engine_->clock, *dedup_, options);
+    intake_ = std::make_unique<DirectIntake>(engine_->engine->source());
+    service_ = std::make_unique<IngestService>(*intake_, engine_->types(), settings_,
+                                               engine_->clock, *dedup_, options);
   }
 
   IngestReply call(SegmentCall c, const std::string& body, const std::string& auth = "") {
@@ -112,6 +114,7 @@ class IngestServiceTest : public ::testing::Test {
   HttpSettings settings_;
   std::unique_ptr<TestEngine> engine_;
   std::unique_ptr<MessageDedup> dedup_;
+  std::unique_ptr<DirectIntake> intake_;
   std::unique_ptr<IngestService> service_;
 };
 
@@ -704,6 +707,38 @@ TEST_F(IngestServiceTest, CountersVisitEndpointOutcomeAndReason) {
   size_t samples = 0;
   service_->visit_counters([&](const IngestCounterSample&) { ++samples; });
   EXPECT_EQ(samples, 2 * kIngestEndpointCount + 3);  // accepted and duplicate always, + 3 reasons
+}
+
+// Takes every batch, then reports it lost the way a write-ahead log on a full disk does.
+class LosingIntake final : public Intake {
+ public:
+  SubmitResult submit(const EventBatch& batch, std::span<const uint64_t> keys, WallTime received,
+                      const std::shared_ptr<AckLatch>& ack) override {
+    ack->expect();
+    ack->lost(keys, received);
+    ack->settle(Status(Errc::kIo, "write: No space left on device"));
+    SubmitResult r;
+    r.accepted = batch.size();
+    return r;
+  }
+};
+
+TEST_F(IngestServiceTest, EventsTheLogLosesAreNotAcknowledgedAndTheirIdsAreFreed) {
+  LosingIntake losing;
+  IngestService service(losing, engine_->types(), settings_, engine_->clock, *dedup_);
+  const std::string m = track("u1", "Cart Viewed", R"("messageId":"m-lost")");
+  IngestReply reply = service.segment_call(SegmentCall::kTrack, {m, "", "application/json"});
+  ASSERT_NE(reply.durable, nullptr);
+  Status settled;
+  reply.durable->arm([&settled](const Status& s) { settled = s; });
+  EXPECT_EQ(settled.code(), Errc::kIo);
+  const IngestReply failure = storage_failure_reply(settled);
+  EXPECT_EQ(failure.status, 503u);
+  EXPECT_EQ(failure.retry_after_seconds, 1u);
+  EXPECT_EQ(body_of(failure).at("code"), "storage_unavailable");
+  // The retry, once the disk has room again, is taken rather than called a duplicate.
+  EXPECT_EQ(call(SegmentCall::kTrack, m).accepted, 1u);
+  EXPECT_EQ(engine_->events().size(), 1u);
 }
 
 }  // namespace

@@ -1,0 +1,33 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "connectors/ingest/message_dedup.h"
+#include "connectors/metrics/metrics_registry.h"
+#include "runtime/durability/journal.h"
+#include "runtime/durability/write_ahead_log.h"
+#include "runtime/engine.h"
+#include "topologies/ecommerce/options.h"
+
+namespace eddy {
+
+// The exit code when the write-ahead log failed (an fsync error): a supervisor's restart runs
+// recovery, which is the only safe way on.
+inline constexpr int kExitLogFailed = 75;
+
+// Start-up recovery: replays <data_dir>/wal into the started engine (events, and segment
+// definitions in their place among them), reminds `dedup` of every messageId the log holds, waits
+// until the engine has processed it all, and opens the log for appending after its last valid
+// record (cutting off a torn tail). A corrupt record in the middle of the log stops start-up
+// with an error naming the file and offset, unless wal.skip_corrupt is set. `on_fatal` is the
+// log's (see WriteAheadLog::open).
+Result<std::unique_ptr<WriteAheadLog>> recover(const EddyOptions& options, Engine& engine,
+                                               MessageDedup& dedup,
+                                               std::function<void(const Status&)> on_fatal);
+
+// eddy_wal_* series: records, bytes, groups and fsyncs written, failures, offsets.
+void add_wal_metrics(metrics::MetricsRegistry& registry, const WriteAheadLog& wal,
+                     const Journal& journal);
+
+}  // namespace eddy
