@@ -46,6 +46,54 @@ Status feed_engine(Source& source, const EventBatch& batch, std::atomic<uint64_t
   }
 }
 
+namespace {
+
+// Batches at least this large go to the engine as they are; smaller ones are merged up to
+// kMergedBatchEvents, which copies their events once but saves a worker wake-up apiece.
+constexpr size_t kDirectBatchEvents = 256;
+constexpr size_t kMergedBatchEvents = 2048;
+
+}  // namespace
+
+Journal::Journal(Engine& engine, WriteAheadLog& log) : engine_(engine), log_(log) {
+  log_.set_group_end([this] { feed_durable(); });
+}
+
+Journal::~Journal() {
+  log_.stop();
+}
+
+void Journal::submit_merged() {
+  if (merged_.empty()) return;
+  const EventBatch batch = merged_.finish();
+  if (Status s = feed_engine(engine_.source(), batch, &engine_waits_);
+      !s && s.code() != Errc::kStopped) {
+    log_line(LogLevel::kError, "engine refused a logged batch", {{"error", s.message()}});
+  }
+}
+
+void Journal::feed_durable() {
+  for (const Durable& d : durable_) {
+    if (d.batch->size() >= kDirectBatchEvents) {
+      submit_merged();
+      // Durable, so acknowledged even if the engine is stopping: a restart replays it.
+      if (Status s = feed_engine(engine_.source(), *d.batch, &engine_waits_);
+          !s && s.code() != Errc::kStopped) {
+        log_line(LogLevel::kError, "engine refused a logged batch", {{"error", s.message()}});
+      }
+      continue;
+    }
+    for (const Event& e : d.batch->events) {
+      merged_.add(EventRef(e, *d.batch->payload));
+      if (merged_.size() >= kMergedBatchEvents) submit_merged();
+    }
+  }
+  submit_merged();
+  for (const Durable& d : durable_)
+    d.ack->settle(Status{});
+  durable_.clear();
+}
+
 SubmitResult Journal::submit(const EventBatch& batch, std::span<const uint64_t> idempotency_keys,
                              WallTime received_at, const std::shared_ptr<AckLatch>& ack) {
   SubmitResult result;
@@ -64,21 +112,15 @@ SubmitResult Journal::submit(const EventBatch& batch, std::span<const uint64_t> 
       encode_events_record(*taken, engine_.topology().types(), kept_keys, received_at);
 
   ack->expect();
-  Status appended = log_.append(
-      RecordKind::kEvents, as_bytes(record),
-      [this, taken, ack, kept_keys = std::move(kept_keys), received_at](const Status& durable,
-                                                                        uint64_t) {
-        if (!durable) {
-          ack->lost(kept_keys, received_at);
-          return ack->settle(durable);
-        }
-        // Durable, so acknowledged even if the engine is stopping: a restart replays it.
-        const Status fed = feed_engine(engine_.source(), *taken, &engine_waits_);
-        if (!fed && fed.code() != Errc::kStopped) {
-          log_line(LogLevel::kError, "engine refused a logged batch", {{"error", fed.message()}});
-        }
-        ack->settle(Status{});
-      });
+  Status appended = log_.append(RecordKind::kEvents, as_bytes(record),
+                                [this, taken, ack, kept_keys = std::move(kept_keys), received_at](
+                                    const Status& durable, uint64_t) {
+                                  if (!durable) {
+                                    ack->lost(kept_keys, received_at);
+                                    return ack->settle(durable);
+                                  }
+                                  durable_.push_back({taken, ack});
+                                });
   if (!appended) {
     ack->settle(Status{});  // nothing is pending for this batch after all
     result.status = appended;
@@ -96,6 +138,8 @@ Status Journal::command(std::string_view target, const boost::json::object& comm
                      [this, target = std::string(target), command, done = std::move(done)](
                          const Status& durable, uint64_t) mutable {
                        if (!durable) return done(durable);
+                       // After the events logged before it, as in the log.
+                       feed_durable();
                        Status s = engine_.command(target, command, done);
                        if (!s) done(s);
                      });

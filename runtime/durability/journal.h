@@ -20,7 +20,12 @@ namespace eddy {
 // Threading contract: submit() and command() from any thread.
 class Journal final : public Intake {
  public:
-  Journal(Engine& engine, WriteAheadLog& log) : engine_(engine), log_(log) {}
+  // Takes over `log`'s group-end hook; `log` must not have had appends yet.
+  Journal(Engine& engine, WriteAheadLog& log);
+  // Stops the log: its callbacks call into the journal.
+  ~Journal();
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
 
   SubmitResult submit(const EventBatch& batch, std::span<const uint64_t> idempotency_keys,
                       WallTime received_at, const std::shared_ptr<AckLatch>& ack) override;
@@ -35,9 +40,22 @@ class Journal final : public Intake {
   uint64_t engine_waits() const { return engine_waits_.load(std::memory_order_relaxed); }
 
  private:
+  // A durable batch waiting for the end of its group, and the request it settles.
+  struct Durable {
+    std::shared_ptr<const EventBatch> batch;
+    std::shared_ptr<AckLatch> ack;
+  };
+  // Writer thread: hands the engine what the current group holds so far, merging small batches
+  // (a /v1/track call is one event) so that a worker wakes once per group rather than per
+  // request, then settles their requests.
+  void feed_durable();
+  void submit_merged();
+
   Engine& engine_;
   WriteAheadLog& log_;
   std::atomic<uint64_t> engine_waits_{0};
+  std::vector<Durable> durable_;  // writer thread only
+  BatchBuilder merged_;           // writer thread only
 };
 
 // Hands a batch to the source, waiting while the workers' inboxes are full; fails only when the

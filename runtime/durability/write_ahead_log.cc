@@ -120,10 +120,16 @@ Status WriteAheadLog::append(RecordKind kind, std::span<const uint8_t> payload, 
   return {};
 }
 
+void WriteAheadLog::set_group_end(std::function<void()> fn) {
+  std::lock_guard lock(mu_);
+  group_end_ = std::move(fn);
+}
+
 void WriteAheadLog::run() {
   const auto interval = std::chrono::milliseconds(settings_.fsync_interval_ms);
   while (true) {
     Group group;
+    std::function<void()> group_end;
     {
       std::unique_lock lock(mu_);
       if (settings_.fsync == WalFsync::kInterval && unsynced_) {
@@ -135,6 +141,7 @@ void WriteAheadLog::run() {
       if (buffer_.records.empty() && stopping_) break;
       group = std::move(buffer_);
       buffer_ = Group{};
+      group_end = group_end_;
     }
     size_t written = 0;
     const Status wrote = group.records.empty() ? Status{} : write_group(group, written);
@@ -163,6 +170,7 @@ void WriteAheadLog::run() {
     }
     for (Pending& p : group.records)
       p.done(Status{}, p.offset);
+    if (group_end && !group.records.empty()) group_end();
     if (!wrote) on_write_failure(failed, wrote);
   }
   if (!failed_ && unsynced_) {

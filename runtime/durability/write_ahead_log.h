@@ -95,6 +95,10 @@ class WriteAheadLog {
   // the log failed; 'stopped' after stop(). On success `done` will be called exactly once.
   Status append(RecordKind kind, std::span<const uint8_t> payload, Done done);
 
+  // Called on the writer thread after the callbacks of each group that made it to disk, so that a
+  // consumer can act once per group (hand the engine one merged batch instead of many small ones).
+  void set_group_end(std::function<void()> fn);
+
   // Writes and syncs what is buffered, calls its callbacks, and joins the writer.
   void stop();
 
@@ -145,6 +149,7 @@ class WriteAheadLog {
   bool failed_ = false;
   Status last_error_;
   std::chrono::steady_clock::time_point refuse_until_{};
+  std::function<void()> group_end_;
   std::vector<WalSegmentFile> segments_;  // oldest first; the last is the one being written
 
   std::atomic<uint64_t> records_{0};
