@@ -108,11 +108,12 @@ SubmitResult Journal::submit(const EventBatch& batch, std::span<const uint64_t> 
   } else {
     *taken = without(batch, result.rejected, idempotency_keys, kept_keys);
   }
-  const std::string record =
-      encode_events_record(*taken, engine_.topology().types(), kept_keys, received_at);
+  thread_local flatbuffers::FlatBufferBuilder fbb(64 << 10);
+  const std::span<const uint8_t> record =
+      encode_events_record(fbb, *taken, engine_.topology().types(), kept_keys, received_at);
 
   ack->expect();
-  Status appended = log_.append(RecordKind::kEvents, as_bytes(record),
+  Status appended = log_.append(RecordKind::kEvents, record,
                                 [this, taken, ack, kept_keys = std::move(kept_keys), received_at](
                                     const Status& durable, uint64_t) {
                                   if (!durable) {

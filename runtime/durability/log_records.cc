@@ -13,15 +13,18 @@ std::string finished(const flatbuffers::FlatBufferBuilder& fbb) {
 
 }  // namespace
 
-std::string encode_events_record(const EventBatch& batch, const EventTypeRegistry& types,
-                                 std::span<const uint64_t> idempotency_keys, WallTime received_at) {
-  flatbuffers::FlatBufferBuilder fbb(256 + batch.size() * 112);
+std::span<const uint8_t> encode_events_record(flatbuffers::FlatBufferBuilder& fbb,
+                                              const EventBatch& batch,
+                                              const EventTypeRegistry& types,
+                                              std::span<const uint64_t> idempotency_keys,
+                                              WallTime received_at) {
+  fbb.Clear();
   const auto events = build_event_batch(fbb, batch, types);
   flatbuffers::Offset<flatbuffers::Vector<uint64_t>> keys;
   if (!idempotency_keys.empty())
     keys = fbb.CreateVector(idempotency_keys.data(), idempotency_keys.size());
   fbb.Finish(wire::CreateEventsRecord(fbb, events, keys, received_at.value()));
-  return finished(fbb);
+  return {fbb.GetBufferPointer(), fbb.GetSize()};
 }
 
 Status decode_events_record(std::span<const uint8_t> bytes, const EventTypeRegistry& types,
