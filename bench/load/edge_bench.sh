@@ -19,7 +19,8 @@ start_eddy() {
   "$eddy" --topology "$1" --http 127.0.0.1:0 --data-dir "$data/d" 2>"$data/log" &
   pid=$!
   for _ in $(seq 100); do
-    port=$(grep -o '"http_port":[0-9]*' "$data/log" | cut -d: -f2 || true)
+    # The port once eddy is ready (it has replayed its log and takes input).
+    port=$(grep '"eddy ready"' "$data/log" | grep -o '"http_port":[0-9]*' | cut -d: -f2 || true)
     [ -n "$port" ] && return 0
     sleep 0.1
   done
