@@ -11,13 +11,18 @@ namespace eddy {
 namespace {
 
 constexpr char kMagic[8] = {'E', 'D', 'D', 'Y', 'W', 'A', 'L', '\0'};
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;
 constexpr std::string_view kPrefix = "wal-";
 constexpr std::string_view kSuffix = ".log";
 constexpr size_t kOffsetDigits = 20;
 
 void put_u32(std::string& out, uint32_t v) {
   for (int i = 0; i < 4; ++i)
+    out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+}
+
+void put_u64(std::string& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i)
     out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
 }
 
@@ -37,17 +42,27 @@ bool is_record_kind(uint8_t k) {
          k == static_cast<uint8_t>(RecordKind::kCommand);
 }
 
-std::string segment_header() {
+std::string segment_header(uint64_t first_offset) {
+  std::string offset;
+  put_u64(offset, first_offset);
   std::string h(kMagic, sizeof(kMagic));
   put_u32(h, kVersion);
-  put_u32(h, 0);
+  put_u32(h, crc32c(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(offset.data()), 8)));
+  h += offset;
   return h;
 }
 
-bool is_segment_header(std::span<const uint8_t> bytes) {
-  return bytes.size() >= kSegmentHeaderBytes &&
-         std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) == 0 &&
-         get_u32(bytes.data() + sizeof(kMagic)) == kVersion;
+std::optional<uint64_t> read_segment_header(std::span<const uint8_t> bytes) {
+  if (bytes.size() < kSegmentHeaderBytes ||
+      std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0 ||
+      get_u32(bytes.data() + 8) != kVersion)
+    return std::nullopt;
+  const std::span<const uint8_t> offset = bytes.subspan(16, 8);
+  if (crc32c(offset) != get_u32(bytes.data() + 12)) return std::nullopt;
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i)
+    v = (v << 8) | offset[static_cast<size_t>(i)];
+  return v;
 }
 
 std::string segment_file_name(uint64_t first_offset) {

@@ -52,16 +52,31 @@ Status read_segment(const WalSegmentFile& seg, bool last, size_t pos, const WalR
   auto loaded = read_file(seg.path);
   if (!loaded) return loaded.status();
   const std::span<const uint8_t> bytes(*loaded);
-  if (!is_segment_header(bytes)) {
-    if (last && bytes.size() < kSegmentHeaderBytes) {
-      // Created, but the crash came before its header was written.
-      sum.tail_path = seg.path;
+  if (last) {
+    sum.tail_path = seg.path;
+    sum.tail_first_offset = seg.first_offset;
+    sum.tail_prepared = seg.prepared;
+  }
+  const std::optional<uint64_t> header = read_segment_header(bytes);
+  if (!header) {
+    if (last) {
+      // Renamed, but the crash came before its header reached the disk: nothing in it was ever
+      // acknowledged.
       sum.tail_valid_bytes = 0;
       sum.torn_bytes = bytes.size();
       sum.end_offset = seg.first_offset;
+      if (!bytes.empty()) {
+        log_line(LogLevel::kWarn, "torn segment header at the end of the log; it will be cut off",
+                 {{"file", seg.path}, {"bytes", bytes.size()}});
+      }
       return {};
     }
     return {Errc::kCorrupt, seg.path + " is not a log segment (bad header)"};
+  }
+  if (*header != seg.first_offset) {
+    return {Errc::kCorrupt, seg.path + "'s header says it starts at offset " +
+                                std::to_string(*header) + ", its name says " +
+                                std::to_string(seg.first_offset)};
   }
   pos = std::max(pos, kSegmentHeaderBytes);
   if (pos > bytes.size()) {
@@ -119,8 +134,17 @@ Result<std::vector<WalSegmentFile>> list_wal_segments(const std::string& dir) {
   std::error_code ec;
   if (!fs::exists(dir, ec)) return out;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (auto first = parse_segment_file_name(entry.path().filename().string()))
-      out.push_back({*first, entry.path().string()});
+    const std::string name = entry.path().filename().string();
+    if (auto first = parse_segment_file_name(name)) {
+      out.push_back({*first, entry.path().string(), false});
+    } else if (name == kPreparedSegmentName) {
+      std::ifstream in(entry.path(), std::ios::binary);
+      uint8_t header[kSegmentHeaderBytes] = {};
+      in.read(reinterpret_cast<char*>(header), sizeof(header));
+      const auto got = static_cast<size_t>(in.gcount());
+      if (auto first = read_segment_header(std::span<const uint8_t>(header, got)))
+        out.push_back({*first, entry.path().string(), true});
+    }
   }
   if (ec) return Status{Errc::kIo, "cannot list " + dir + ": " + ec.message()};
   std::sort(out.begin(), out.end(),

@@ -20,9 +20,11 @@ struct WalRecord {
 struct WalSegmentFile {
   uint64_t first_offset = 0;
   std::string path;
+  bool prepared = false;  // still named wal-next.log (see wal_format.h)
 };
 
-// The segments in `dir`, oldest first. A missing directory has none.
+// The segments in `dir`, oldest first. A missing directory has none. A wal-next.log counts once
+// it has a valid header (its first offset comes from there).
 Result<std::vector<WalSegmentFile>> list_wal_segments(const std::string& dir);
 
 struct WalReadOptions {
@@ -39,6 +41,8 @@ struct WalReadSummary {
   // The last segment, and how many of its bytes hold valid records: the writer cuts the file to
   // that length before appending, which drops a torn tail.
   std::string tail_path;
+  uint64_t tail_first_offset = 0;
+  bool tail_prepared = false;
   uint64_t tail_valid_bytes = 0;
   uint64_t torn_bytes = 0;  // bytes after the last valid record of the last segment
   uint64_t skipped_records = 0;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace eddy {
@@ -65,6 +66,11 @@ class PosixWalStorage final : public WalStorage {
     const int err = errno;
     ::close(fd);
     if (rc != 0) return os_error("fsync", dir, err);
+    return {};
+  }
+
+  Status rename(const std::string& from, const std::string& to) override {
+    if (::rename(from.c_str(), to.c_str()) != 0) return os_error("rename", from, errno);
     return {};
   }
 

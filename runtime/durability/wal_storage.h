@@ -30,6 +30,8 @@ class WalStorage {
   // fsync of a directory, so that a file created or removed in it stays so after a power loss.
   virtual Status sync_dir(const std::string& dir) = 0;
   virtual Status remove(const std::string& path) = 0;
+  // rename(2): atomic; durable once the directory is synced.
+  virtual Status rename(const std::string& from, const std::string& to) = 0;
 };
 
 // The real thing: POSIX files.

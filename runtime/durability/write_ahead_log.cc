@@ -47,57 +47,119 @@ Result<std::unique_ptr<WriteAheadLog>> WriteAheadLog::open(
   std::error_code ec;
   std::filesystem::create_directories(settings.dir, ec);
   if (ec) return Status{Errc::kIo, "cannot create " + settings.dir + ": " + ec.message()};
-  auto segments = list_wal_segments(settings.dir);
-  if (!segments) return segments.status();
 
   std::unique_ptr<WriteAheadLog> log(
       new WriteAheadLog(std::move(settings), std::move(storage), std::move(on_fatal)));
-  log->segments_ = std::move(segments).value();
-  log->next_offset_ = log->written_end_ = recovered.end_offset;
-  log->durable_offset_ = recovered.end_offset;
-  if (recovered.tail_path.empty() || recovered.tail_valid_bytes < kSegmentHeaderBytes) {
-    if (!recovered.tail_path.empty()) {
-      // A segment whose header never made it: start it again.
-      if (Status s = log->storage_->remove(recovered.tail_path); !s) return s;
-      log->segments_.pop_back();
-    }
-    if (Status s = log->start_segment(recovered.end_offset); !s) return s;
-  } else {
-    auto file = log->storage_->open(recovered.tail_path, recovered.tail_valid_bytes);
-    if (!file) return file.status();
-    log->file_ = std::move(file).value();
-    log->file_bytes_ = recovered.tail_valid_bytes;
-    if (recovered.torn_bytes > 0) {
-      if (Status s = log->file_->sync(); !s) return s;
-    }
-  }
+  if (Status s = log->continue_log(recovered); !s) return s;
   log->writer_ = std::thread([raw = log.get()] { raw->run(); });
+  log->preparer_ = std::thread([raw = log.get()] { raw->prepare_segments(); });
   return log;
+}
+
+Status WriteAheadLog::continue_log(const WalReadSummary& recovered) {
+  next_offset_ = written_end_ = recovered.end_offset;
+  durable_offset_ = recovered.end_offset;
+  std::string tail = recovered.tail_path;
+  if (!tail.empty() && recovered.tail_valid_bytes >= kSegmentHeaderBytes &&
+      recovered.tail_prepared) {
+    // The crash came before the rename was durable: give it its name now.
+    const std::string named = path_of(segment_file_name(recovered.tail_first_offset));
+    if (Status s = storage_->rename(tail, named); !s) return s;
+    if (Status s = storage_->sync_dir(settings_.dir); !s) return s;
+    tail = named;
+  }
+  // A wal-next.log that holds no segment yet (made ahead, or its header torn) is made again.
+  if (Status s = storage_->remove(path_of(std::string(kPreparedSegmentName))); !s) return s;
+  auto segments = list_wal_segments(settings_.dir);
+  if (!segments) return segments.status();
+  segments_ = std::move(segments).value();
+
+  if (tail.empty() || recovered.tail_valid_bytes < kSegmentHeaderBytes) {
+    if (!tail.empty() && !recovered.tail_prepared) {
+      // A segment whose header never made it: start it again.
+      if (Status s = storage_->remove(tail); !s) return s;
+      std::erase_if(segments_, [&](const WalSegmentFile& f) { return f.path == tail; });
+    }
+    return start_segment(recovered.end_offset);
+  }
+  auto file = storage_->open(tail, recovered.tail_valid_bytes);
+  if (!file) return file.status();
+  file_ = std::move(file).value();
+  file_bytes_ = recovered.tail_valid_bytes;
+  if (recovered.torn_bytes > 0) return file_->sync();
+  return {};
 }
 
 WriteAheadLog::~WriteAheadLog() {
   stop();
 }
 
+std::string WriteAheadLog::path_of(const std::string& name) const {
+  return (std::filesystem::path(settings_.dir) / name).string();
+}
+
+void WriteAheadLog::prepare_segments() {
+  std::unique_lock lock(prep_mu_);
+  while (true) {
+    prep_wake_.wait(lock, [&] { return prep_stopping_ || (!prepared_ && !prep_failed_); });
+    if (prep_stopping_) return;
+    prep_busy_ = true;
+    lock.unlock();
+    // Made and its directory entry synced here, off the writer's path; the writer then only
+    // writes a header and renames it.
+    auto file = storage_->open(path_of(std::string(kPreparedSegmentName)), 0);
+    Status synced = file ? storage_->sync_dir(settings_.dir) : file.status();
+    lock.lock();
+    prep_busy_ = false;
+    if (synced) {
+      prepared_ = std::move(file).value();
+    } else {
+      // The writer makes the next segment itself, and reports what fails there.
+      prep_failed_ = true;
+    }
+    prep_wake_.notify_all();
+  }
+}
+
+Result<std::unique_ptr<WalFile>> WriteAheadLog::claim_segment(uint64_t first_offset) {
+  // Under prep_mu_ from start to end: the preparer must not make a new wal-next.log until this
+  // one has its new name.
+  std::unique_lock lock(prep_mu_);
+  prep_wake_.wait(lock, [&] { return !prep_busy_; });
+  std::unique_ptr<WalFile> file = std::move(prepared_);
+  prep_failed_ = false;
+  const std::string prepared_path = path_of(std::string(kPreparedSegmentName));
+  if (!file) {
+    auto made = storage_->open(prepared_path, 0);
+    if (!made) return made.status();
+    if (Status s = storage_->sync_dir(settings_.dir); !s) return s;
+    file = std::move(made).value();
+  }
+  // The header is written now and made durable with the segment's first group.
+  const std::string header = segment_header(first_offset);
+  if (Status s = file->write(as_bytes(header)); !s) return s;
+  if (Status s = storage_->rename(prepared_path, path_of(segment_file_name(first_offset))); !s)
+    return s;
+  lock.unlock();
+  prep_wake_.notify_all();
+  return file;
+}
+
 Status WriteAheadLog::start_segment(uint64_t first_offset) {
-  if (file_) {
-    // Whatever the policy, a closed segment is on disk before the next begins, so that only the
-    // last segment can ever have a torn tail.
+  if (file_ && unsynced_ && settings_.fsync != WalFsync::kNone) {
+    // A closed segment is on disk before the next begins, so that only the last segment can
+    // have a torn tail. Under `always` and `interval` little is left to sync by now; under `none`
+    // nothing is synced (docs/durability.md says what that risks).
     if (Status s = sync_now(); !s) return s;
   }
-  const std::string path =
-      (std::filesystem::path(settings_.dir) / segment_file_name(first_offset)).string();
-  auto file = storage_->open(path, 0);
-  if (!file) return file.status();
-  const std::string header = segment_header();
-  if (Status s = (*file)->write(as_bytes(header)); !s) return s;
-  if (Status s = (*file)->sync(); !s) return s;
-  if (Status s = storage_->sync_dir(settings_.dir); !s) return s;
-  file_ = std::move(file).value();
-  file_bytes_ = header.size();
+  auto next = claim_segment(first_offset);
+  if (!next) return next.status();
+  file_ = std::move(next).value();
+  file_bytes_ = kSegmentHeaderBytes;
+  unsynced_ = true;
   segments_created_.fetch_add(1, std::memory_order_relaxed);
   std::lock_guard lock(mu_);
-  segments_.push_back({first_offset, path});
+  segments_.push_back({first_offset, path_of(segment_file_name(first_offset)), false});
   return {};
 }
 
@@ -278,11 +340,17 @@ void WriteAheadLog::on_sync_failure(Group& group, const Status& why) {
 void WriteAheadLog::stop() {
   {
     std::lock_guard lock(mu_);
-    if (stopping_ && !writer_.joinable()) return;
+    if (stopping_ && !writer_.joinable() && !preparer_.joinable()) return;
     stopping_ = true;
   }
   wake_.notify_all();
   if (writer_.joinable()) writer_.join();
+  {
+    std::lock_guard lock(prep_mu_);
+    prep_stopping_ = true;
+  }
+  prep_wake_.notify_all();
+  if (preparer_.joinable()) preparer_.join();
 }
 
 Status WriteAheadLog::release_before(uint64_t offset) {

@@ -120,6 +120,13 @@ class WriteAheadLog {
 
   WriteAheadLog(WalSettings settings, std::unique_ptr<WalStorage> storage,
                 std::function<void(const Status&)> on_fatal);
+  Status continue_log(const WalReadSummary& recovered);
+  std::string path_of(const std::string& name) const;
+  // The preparer thread: keeps a wal-next.log made and its directory entry synced.
+  void prepare_segments();
+  // The next segment, with its header written and its name given: the prepared one, or one made
+  // on the spot when the preparer has none ready.
+  Result<std::unique_ptr<WalFile>> claim_segment(uint64_t first_offset);
   Status start_segment(uint64_t first_offset);
   void run();
   // Writes records in order; `written` says how many made it when one did not.
@@ -159,7 +166,16 @@ class WriteAheadLog {
   std::atomic<uint64_t> write_failures_{0};
   std::atomic<uint64_t> segments_created_{0};
   std::atomic<uint64_t> durable_offset_{0};
+
+  std::mutex prep_mu_;
+  std::condition_variable prep_wake_;
+  std::unique_ptr<WalFile> prepared_;
+  bool prep_failed_ = false;
+  bool prep_busy_ = false;
+  bool prep_stopping_ = false;
+
   std::thread writer_;
+  std::thread preparer_;
 };
 
 }  // namespace eddy

@@ -28,6 +28,9 @@ class FaultyStorage final : public WalStorage {
   }
   Status sync_dir(const std::string& dir) override { return real_->sync_dir(dir); }
   Status remove(const std::string& path) override { return real_->remove(path); }
+  Status rename(const std::string& from, const std::string& to) override {
+    return real_->rename(from, to);
+  }
 
  private:
   class File final : public WalFile {

@@ -46,8 +46,12 @@ TEST(WalFormat, SegmentNamesCarryTheirFirstOffset) {
   EXPECT_FALSE(parse_segment_file_name("wal-42.log"));
   EXPECT_FALSE(parse_segment_file_name("wal-0000000000000000004x.log"));
   EXPECT_FALSE(parse_segment_file_name("checkpoint.json"));
-  EXPECT_TRUE(is_segment_header(bytes_of(segment_header())));
-  EXPECT_FALSE(is_segment_header(bytes_of(std::string(16, 'x'))));
+  EXPECT_EQ(read_segment_header(bytes_of(segment_header(1234))), 1234u);
+  EXPECT_FALSE(read_segment_header(bytes_of(std::string(24, 'x'))));
+  EXPECT_FALSE(read_segment_header(bytes_of(segment_header(1234).substr(0, 20))));
+  std::string flipped = segment_header(1234);
+  flipped[17] = static_cast<char>(flipped[17] ^ 1);
+  EXPECT_FALSE(read_segment_header(bytes_of(flipped)));
 }
 
 }  // namespace

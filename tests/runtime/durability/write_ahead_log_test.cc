@@ -349,3 +349,64 @@ TEST(WriteAheadLog, ReleasingDeletesOnlySegmentsWhollyBeforeTheOffset) {
 
 }  // namespace
 }  // namespace eddy
+
+namespace eddy {
+namespace {
+
+TEST(WriteAheadLog, ASegmentStillNamedWalNextIsReadAndRenamedOnReopen) {
+  TempDir dir;
+  WalSettings s = settings_in(dir);
+  s.segment_bytes = 512;
+  Reports reports;
+  {
+    auto log = open_log(s);
+    for (int i = 0; i < 60; ++i)
+      ASSERT_TRUE(log->append(RecordKind::kEvents, bytes_of(payload(i)), reports.done()).is_ok());
+    reports.expect(60).wait();
+  }
+  // A crash before the last rename reached the disk leaves the last segment under the name it
+  // was prepared with.
+  const std::string last = last_segment(dir.path());
+  std::filesystem::rename(last, dir.file(std::string(kPreparedSegmentName)));
+  auto read = read_all(dir.path());
+  ASSERT_TRUE(read.is_ok()) << read.status().to_string();
+  ASSERT_EQ(read->records.size(), 60u);
+  EXPECT_TRUE(read->summary.tail_prepared);
+
+  {
+    auto log = open_log(s);
+    ASSERT_TRUE(log->append(RecordKind::kEvents, bytes_of(payload(60)), reports.done()).is_ok());
+    reports.expect(61).wait();
+  }
+  EXPECT_TRUE(std::filesystem::exists(last));
+  auto again = read_all(dir.path());
+  ASSERT_TRUE(again.is_ok()) << again.status().to_string();
+  ASSERT_EQ(again->records.size(), 61u);
+  for (int i = 0; i < 61; ++i)
+    EXPECT_EQ(again->records[i].second, payload(i));
+}
+
+TEST(WriteAheadLog, AnEmptyOrTornWalNextHoldsNoSegment) {
+  TempDir dir;
+  Reports reports;
+  {
+    auto log = open_log(settings_in(dir));
+    ASSERT_TRUE(log->append(RecordKind::kEvents, bytes_of(payload(0)), reports.done()).is_ok());
+    reports.expect(1).wait();
+  }
+  append_raw(dir.file(std::string(kPreparedSegmentName)), segment_header(999).substr(0, 10));
+  auto read = read_all(dir.path());
+  ASSERT_TRUE(read.is_ok()) << read.status().to_string();
+  EXPECT_EQ(read->records.size(), 1u);
+  EXPECT_FALSE(read->summary.tail_prepared);
+  auto log = open_log(settings_in(dir));
+  ASSERT_TRUE(log->append(RecordKind::kEvents, bytes_of(payload(1)), reports.done()).is_ok());
+  reports.expect(2).wait();
+  log->stop();
+  auto after = read_all(dir.path());
+  ASSERT_TRUE(after.is_ok());
+  EXPECT_EQ(after->records.size(), 2u);
+}
+
+}  // namespace
+}  // namespace eddy
