@@ -210,5 +210,17 @@ TEST_F(Durability, CorruptionInTheMiddleStopsStartUpUnlessToldToSkip) {
   EXPECT_EQ(p.at("rfm").at("frequency").to_number<int64_t>(), 5);
 }
 
+TEST_F(Durability, ASecondEddyOnTheSameDataDirectoryRefusesToStart) {
+  auto first = start();
+  ASSERT_TRUE(first->started()) << first->process().output();
+  EddyServer second("durability", {}, dir_);
+  EXPECT_FALSE(second.started());
+  EXPECT_NE(second.process().wait_exit(30'000), 0);
+  EXPECT_NE(second.process().output().find("another eddy (pid "), std::string::npos)
+      << second.process().output();
+  // The first one is untouched and still takes input.
+  EXPECT_EQ(first->client().post("/v1/batch", batch_body("locked", 0, 10)).status, 200);
+}
+
 }  // namespace
 }  // namespace eddy::e2e

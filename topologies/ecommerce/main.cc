@@ -27,6 +27,7 @@
 #include "runtime/engine.h"
 #include "runtime/intake.h"
 #include "runtime/log.h"
+#include "topologies/ecommerce/data_dir_lock.h"
 #include "topologies/ecommerce/ecommerce.h"
 #include "topologies/ecommerce/options.h"
 #include "topologies/ecommerce/recovery.h"
@@ -183,6 +184,8 @@ int main(int argc, char** argv) {
   std::error_code ec;
   std::filesystem::create_directories(options->data_dir, ec);
   if (ec) return fail({Errc::kIo, "--data-dir " + options->data_dir + ": " + ec.message()});
+  auto lock = DataDirLock::acquire(options->data_dir);
+  if (!lock) return fail(lock.status());
 
   auto registry = std::make_shared<OperatorRegistry>();
   if (Status s = register_builtin_operators(*registry); !s) return fail(s);
