@@ -71,7 +71,14 @@ Status read_segment(const WalSegmentFile& seg, bool last, size_t pos, const WalR
       }
       return {};
     }
-    return {Errc::kCorrupt, seg.path + " is not a log segment (bad header)"};
+    if (bytes.size() >= 12 &&
+        std::string_view(reinterpret_cast<const char*>(bytes.data()), 7) == "EDDYWAL") {
+      return {Errc::kCorrupt, seg.path + " was written in log format " +
+                                  std::to_string(bytes[8] | bytes[9] << 8) +
+                                  ", which this eddy does not read (it reads format 2), or its "
+                                  "header is damaged"};
+    }
+    return {Errc::kCorrupt, seg.path + " is not an eddy log segment (bad header)"};
   }
   if (*header != seg.first_offset) {
     return {Errc::kCorrupt, seg.path + "'s header says it starts at offset " +

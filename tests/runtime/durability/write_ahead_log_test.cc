@@ -6,6 +6,7 @@
 #include <fstream>
 #include <future>
 #include <mutex>
+#include <thread>
 
 #include "tests/runtime/durability/faulty_storage.h"
 #include "tests/runtime/durability/temp_dir.h"
@@ -406,6 +407,58 @@ TEST(WriteAheadLog, AnEmptyOrTornWalNextHoldsNoSegment) {
   auto after = read_all(dir.path());
   ASSERT_TRUE(after.is_ok());
   EXPECT_EQ(after->records.size(), 2u);
+}
+
+}  // namespace
+}  // namespace eddy
+
+namespace eddy {
+namespace {
+
+TEST(WriteAheadLog, UnderIntervalRecordsAreAcknowledgedOnWriteAndSyncedSoonAfter) {
+  TempDir dir;
+  WalSettings s = settings_in(dir);
+  s.fsync = WalFsync::kInterval;
+  s.fsync_interval_ms = 5;
+  Reports reports;
+  auto log = open_log(s);
+  const uint64_t syncs_at_open = log->metrics().syncs;
+  for (int i = 0; i < 20; ++i)
+    ASSERT_TRUE(log->append(RecordKind::kEvents, bytes_of(payload(i)), reports.done()).is_ok());
+  reports.expect(20).wait();
+  for (const auto& [status, offset] : reports.seen())
+    EXPECT_TRUE(status.is_ok());
+  // The writer syncs on its own once the interval has passed, with no further appends.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (log->metrics().syncs == syncs_at_open && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::yield();
+  EXPECT_GT(log->metrics().syncs, syncs_at_open);
+  EXPECT_LT(log->metrics().syncs, 20u + syncs_at_open) << "one sync per record is not interval";
+}
+
+}  // namespace
+}  // namespace eddy
+
+namespace eddy {
+namespace {
+
+TEST(WriteAheadLog, ALogFromANewerEddyOrNotEddysIsRefusedWithAReason) {
+  TempDir dir;
+  std::string newer("EDDYWAL\0", 8);
+  newer += std::string("\x03\x00\x00\x00", 4) + std::string(12, '\0');
+  append_raw(dir.file(segment_file_name(0)), newer);
+  append_raw(dir.file(segment_file_name(100)), segment_header(100));
+  auto read = read_all(dir.path());
+  ASSERT_FALSE(read.is_ok());
+  EXPECT_NE(read.status().message().find("log format 3"), std::string::npos)
+      << read.status().message();
+
+  TempDir other;
+  append_raw(other.file(segment_file_name(0)), std::string(64, 'z'));
+  append_raw(other.file(segment_file_name(100)), segment_header(100));
+  auto foreign = read_all(other.path());
+  ASSERT_FALSE(foreign.is_ok());
+  EXPECT_NE(foreign.status().message().find("not an eddy log segment"), std::string::npos);
 }
 
 }  // namespace
