@@ -143,6 +143,116 @@ Status Engine::run_on_key(StageId stage, std::string_view key,
   return {};
 }
 
+Status Engine::snapshot_key_groups(
+    std::function<void(KeyGroupState)> on_group,
+    std::function<void(std::chrono::microseconds worst_pause)> done) {
+  if (spec_.stage_count() != 1) {
+    return {Errc::kInvalidArgument,
+            "snapshots of topologies with more than one stage need aligned barriers across "
+            "exchanges, which are not built yet"};
+  }
+  GateHolder held(gate_);
+  if (!held.entered()) return {Errc::kStopped, "the engine is stopped"};
+  struct Gather {
+    std::function<void(KeyGroupState)> on_group;
+    std::function<void(std::chrono::microseconds)> done;
+    std::atomic<uint32_t> remaining;
+    std::atomic<int64_t> worst_us{0};
+  };
+  auto gather = std::make_shared<Gather>();
+  gather->on_group = std::move(on_group);
+  gather->done = std::move(done);
+  gather->remaining.store(fabric_.workers);
+  for (uint32_t w = 0; w < fabric_.workers; ++w) {
+    // Not refused as busy: a checkpoint that skipped a worker would be no checkpoint.
+    pending_tasks_.fetch_add(1, std::memory_order_acq_rel);
+    push_task(WorkerId(w), StageId(0), [gather, stages = spec_.stage_count()](Worker& worker) {
+      const auto started = std::chrono::steady_clock::now();
+      for (KeyGroup g : worker.owned_groups()) {
+        StateWriter out;
+        out.put<uint32_t>(stages);
+        for (uint32_t s = 0; s < stages; ++s) {
+          StateWriter stage_out;
+          worker.instance(StageId(s), g)->snapshot(stage_out);
+          out.put_string(stage_out.bytes());
+        }
+        gather->on_group(KeyGroupState{g, out.take()});
+      }
+      const auto pause = std::chrono::duration_cast<std::chrono::microseconds>(
+          std::chrono::steady_clock::now() - started);
+      int64_t worst = gather->worst_us.load();
+      while (pause.count() > worst &&
+             !gather->worst_us.compare_exchange_weak(worst, pause.count())) {
+      }
+      if (gather->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1)
+        gather->done(std::chrono::microseconds(gather->worst_us.load()));
+    });
+  }
+  return {};
+}
+
+Status Engine::restore_key_groups(std::vector<KeyGroupState> groups,
+                                  std::chrono::milliseconds timeout) {
+  std::vector<std::vector<KeyGroupState>> by_worker(fabric_.workers);
+  for (KeyGroupState& g : groups) {
+    if (g.group.value() >= fabric_.settings.key_groups) {
+      return {Errc::kInvalidArgument, "key group " + std::to_string(g.group.value()) +
+                                          " is beyond this engine's " +
+                                          std::to_string(fabric_.settings.key_groups)};
+    }
+    by_worker[worker_of(g.group, fabric_.workers).value()].push_back(std::move(g));
+  }
+  struct Gather {
+    std::mutex mu;
+    std::condition_variable cv;
+    uint32_t remaining;
+    Status first;
+  };
+  auto gather = std::make_shared<Gather>();
+  gather->remaining = fabric_.workers;
+  {
+    GateHolder held(gate_);
+    if (!held.entered()) return {Errc::kStopped, "the engine is stopped"};
+    for (uint32_t w = 0; w < fabric_.workers; ++w) {
+      pending_tasks_.fetch_add(1, std::memory_order_acq_rel);
+      auto mine = std::make_shared<std::vector<KeyGroupState>>(std::move(by_worker[w]));
+      push_task(
+          WorkerId(w), StageId(0), [gather, mine, stages = spec_.stage_count()](Worker& worker) {
+            Status result;
+            for (const KeyGroupState& g : *mine) {
+              StateReader in(g.bytes);
+              const auto n = in.get<uint32_t>();
+              if (!in.ok() || n != stages) {
+                result = {Errc::kCorrupt, "key group " + std::to_string(g.group.value()) +
+                                              ": the snapshot has " + std::to_string(n) +
+                                              " stages, the topology " + std::to_string(stages)};
+                break;
+              }
+              for (uint32_t s = 0; s < stages && result.is_ok(); ++s) {
+                const std::string bytes = in.get_string();
+                StateReader stage_in(bytes);
+                Status r = in.ok() ? worker.instance(StageId(s), g.group)->restore(stage_in)
+                                   : Status{Errc::kCorrupt, "truncated"};
+                if (!r) {
+                  result = {r.code(),
+                            "key group " + std::to_string(g.group.value()) + ": " + r.message()};
+                }
+              }
+              if (!result) break;
+            }
+            std::lock_guard lock(gather->mu);
+            if (!result && gather->first.is_ok()) gather->first = result;
+            if (--gather->remaining == 0) gather->cv.notify_all();
+          });
+    }
+  }
+  std::unique_lock lock(gather->mu);
+  if (!gather->cv.wait_for(lock, timeout, [&] { return gather->remaining == 0; }))
+    return {Errc::kBusy,
+            "restoring key groups took longer than " + std::to_string(timeout.count()) + " ms"};
+  return gather->first;
+}
+
 Status Engine::run_on_all(std::function<void(Worker&)> task, std::function<void()> done) {
   GateHolder held(gate_);
   if (!held.entered()) return {Errc::kStopped, "the engine is stopped"};

@@ -84,6 +84,26 @@ class Engine {
   Status command(std::string_view operator_name, const boost::json::object& command,
                  std::function<void(Status)> done = {});
 
+  // The state of one key group, every stage's instance of it: what a checkpoint writes per group.
+  struct KeyGroupState {
+    KeyGroup group;
+    std::string bytes;
+  };
+  // Captures the state of every key group once the workers have handled everything the calling
+  // thread submitted before the call: a consistent cut, since each worker takes input for its
+  // first stage in the order each producer sent it. For topologies of one stage only; one with
+  // exchanges needs aligned barriers across stages, which are not built yet, and is refused.
+  // `on_group` runs on worker threads, once per key group (the worker pauses for the copy, not
+  // for any I/O); `done` runs once after the last, with the worst pause of a worker.
+  Status snapshot_key_groups(std::function<void(KeyGroupState)> on_group,
+                             std::function<void(std::chrono::microseconds worst_pause)> done);
+  // Puts key groups back from snapshot_key_groups() bytes, on the workers that own them now (the
+  // worker count may have changed; the key group count may not). Call after start() and before
+  // any input. Blocks until every group is restored, or fails naming the first group that could
+  // not be.
+  Status restore_key_groups(std::vector<KeyGroupState> groups,
+                            std::chrono::milliseconds timeout = std::chrono::minutes(10));
+
   // Gathers counters from every worker (through their inboxes, so without locks on their state).
   Result<EngineMetrics> metrics(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 

@@ -1,5 +1,6 @@
 #include "runtime/durability/wal_format.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -29,6 +30,10 @@ void put_u64(std::string& out, uint64_t v) {
 uint32_t get_u32(const uint8_t* p) {
   return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 |
          static_cast<uint32_t>(p[2]) << 16 | static_cast<uint32_t>(p[3]) << 24;
+}
+
+size_t padding_of(size_t payload_bytes) {
+  return (kFrameAlignment - payload_bytes % kFrameAlignment) % kFrameAlignment;
 }
 
 uint32_t frame_crc(uint8_t kind, std::span<const uint8_t> payload) {
@@ -87,7 +92,9 @@ void append_frame(std::string& out, RecordKind kind, std::span<const uint8_t> pa
   put_u32(out, static_cast<uint32_t>(payload.size()));
   put_u32(out, frame_crc(k, payload));
   out.push_back(static_cast<char>(k));
+  out.append(kFrameHeaderBytes - 9, '\0');
   out.append(reinterpret_cast<const char*>(payload.data()), payload.size());
+  out.append(padding_of(payload.size()), '\0');
 }
 
 Frame read_frame(std::span<const uint8_t> bytes) {
@@ -98,17 +105,24 @@ Frame read_frame(std::span<const uint8_t> bytes) {
     f.check = FrameCheck::kBadLength;
     return f;
   }
-  if (bytes.size() - kFrameHeaderBytes < length) return f;
+  if (bytes.size() - kFrameHeaderBytes < length + padding_of(length)) return f;
   const uint8_t kind = bytes[8];
   const std::span<const uint8_t> payload = bytes.subspan(kFrameHeaderBytes, length);
-  if (!is_record_kind(kind) || frame_crc(kind, payload) != get_u32(bytes.data() + 4)) {
+  // The padding is not covered by the checksum, so it must be zero to count as intact.
+  const auto zero = [](std::span<const uint8_t> b) {
+    return std::all_of(b.begin(), b.end(), [](uint8_t x) { return x == 0; });
+  };
+  const bool padding_intact = zero(bytes.subspan(9, kFrameHeaderBytes - 9)) &&
+                              zero(bytes.subspan(kFrameHeaderBytes + length, padding_of(length)));
+  if (!is_record_kind(kind) || !padding_intact ||
+      frame_crc(kind, payload) != get_u32(bytes.data() + 4)) {
     f.check = FrameCheck::kBadChecksum;
     return f;
   }
   f.check = FrameCheck::kOk;
   f.kind = static_cast<RecordKind>(kind);
   f.payload = payload;
-  f.size = kFrameHeaderBytes + length;
+  f.size = kFrameHeaderBytes + length + padding_of(length);
   return f;
 }
 

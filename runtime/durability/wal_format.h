@@ -14,11 +14,14 @@ namespace eddy {
 // with a 24-byte header (magic "EDDYWAL", a version, the segment's first offset and a CRC-32C of
 // it) and then holds frames:
 //
-//   u32 payload length | u32 CRC-32C of kind and payload | u8 kind | payload
+//   u32 payload length | u32 CRC-32C of kind and payload | u8 kind | 7 zero bytes | payload |
+//   zero bytes up to a multiple of 8
 //
-// (little-endian). A record's offset is its position in the log as a whole: the segment's first
-// offset plus the frame's position after the header. Offsets only grow, so a checkpoint names a
-// point of the log by one number.
+// (little-endian). Frames and the header are multiples of 8 bytes, so that every payload starts
+// 8-aligned in a buffer that is: FlatBuffers reads its scalars in place and needs that. A record's
+// offset is its position in the log as a whole: the segment's first offset plus the frame's
+// position after the header. Offsets only grow, so a checkpoint names a point of the log by one
+// number.
 //
 // The next segment is made ahead of time, under the name `wal-next.log`, so that starting it
 // costs the writer no file creation and no directory fsync. The writer gives it its header and
@@ -33,7 +36,8 @@ bool is_record_kind(uint8_t k);
 
 inline constexpr size_t kSegmentHeaderBytes = 24;
 inline constexpr std::string_view kPreparedSegmentName = "wal-next.log";
-inline constexpr size_t kFrameHeaderBytes = 9;
+inline constexpr size_t kFrameHeaderBytes = 16;
+inline constexpr size_t kFrameAlignment = 8;
 // No record is larger; a length above it can only be a corrupt one.
 inline constexpr uint32_t kMaxRecordBytes = 256u << 20;
 
@@ -58,7 +62,7 @@ struct Frame {
   FrameCheck check = FrameCheck::kIncomplete;
   RecordKind kind = RecordKind::kEvents;
   std::span<const uint8_t> payload;
-  size_t size = 0;  // header and payload, when check is kOk
+  size_t size = 0;  // header, payload and padding, when check is kOk
 };
 
 // Reads the frame at the start of `bytes`.

@@ -26,7 +26,9 @@ Result<std::vector<uint8_t>> read_file(const std::string& path) {
 
 // The position of the next frame at or after `from` that passes its checks, or bytes.size().
 size_t find_next_frame(std::span<const uint8_t> bytes, size_t from) {
-  for (size_t p = from; p + kFrameHeaderBytes <= bytes.size(); ++p) {
+  // Frames start at multiples of 8 from the header.
+  from += (kFrameAlignment - (from - kSegmentHeaderBytes) % kFrameAlignment) % kFrameAlignment;
+  for (size_t p = from; p + kFrameHeaderBytes <= bytes.size(); p += kFrameAlignment) {
     if (read_frame(bytes.subspan(p)).check == FrameCheck::kOk) return p;
   }
   return bytes.size();

@@ -187,10 +187,10 @@ TEST_F(Durability, CorruptionInTheMiddleStopsStartUpUnlessToldToSkip) {
     first->crash();
   }
   {
-    // A flipped byte inside the first record (after the 24-byte segment header and the 9-byte
+    // A flipped byte inside the first record (after the 24-byte segment header and the 16-byte
     // frame header), with valid records after it.
     std::fstream f(last_segment(dir_), std::ios::binary | std::ios::in | std::ios::out);
-    f.seekp(24 + 9 + 40);
+    f.seekp(24 + 16 + 40);
     f.put('\x7f');
   }
   {

@@ -12,7 +12,7 @@ std::span<const uint8_t> bytes_of(const std::string& s) {
 TEST(WalFormat, AFrameReadsBackAsWritten) {
   std::string out;
   append_frame(out, RecordKind::kCommand, bytes_of("hello"));
-  ASSERT_EQ(out.size(), kFrameHeaderBytes + 5);
+  ASSERT_EQ(out.size(), kFrameHeaderBytes + 8);  // 5 bytes, padded to 8
   const Frame f = read_frame(bytes_of(out));
   ASSERT_EQ(f.check, FrameCheck::kOk);
   EXPECT_EQ(f.kind, RecordKind::kCommand);
