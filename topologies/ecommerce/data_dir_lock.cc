@@ -20,9 +20,11 @@ Result<DataDirLock> DataDirLock::acquire(const std::string& data_dir) {
     ::close(fd);
     if (err == EWOULDBLOCK) {
       std::string pid = n > 0 ? std::string(holder, static_cast<size_t>(n)) : "unknown";
-      while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
-      return Status{Errc::kAlreadyExists, "another eddy (pid " + pid + ") is using the data directory " +
-                                              data_dir + "; stop it first or choose another --data-dir"};
+      while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' '))
+        pid.pop_back();
+      return Status{Errc::kAlreadyExists, "another eddy (pid " + pid +
+                                              ") is using the data directory " + data_dir +
+                                              "; stop it first or choose another --data-dir"};
     }
     return Status{Errc::kIo, "cannot lock " + path + ": " + std::strerror(err)};
   }
