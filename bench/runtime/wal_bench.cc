@@ -105,10 +105,8 @@ void BM_AppendAndWait(benchmark::State& state) {
       std::lock_guard lock(g_log.mu);
       log = g_log.log.get();
     }
-    const Status s = log->append(
-        RecordKind::kEvents,
-        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(record.data()), record.size()),
-        [&done](const Status&, uint64_t) { done.set_value(); });
+    const Status s = log->append(RecordKind::kEvents, bytes_of(record),
+                                 [&done](const Status&, uint64_t) { done.set_value(); });
     if (!s) {
       state.SkipWithError(s.message().c_str());
       break;

@@ -13,6 +13,13 @@ HttpResponse engine_error(const Status& s) {
     }
     case Errc::kStopped:
       return error_response(http::status::service_unavailable, "shutting_down", s.message());
+    case Errc::kIo: {
+      // The write-ahead log cannot write: a full or failing disk, which may pass.
+      HttpResponse r =
+          error_response(http::status::service_unavailable, "storage_unavailable", s.message());
+      r.headers.emplace_back("Retry-After", "1");
+      return r;
+    }
     case Errc::kNotFound:
       return error_response(http::status::not_found, "not_found", s.message());
     case Errc::kInvalidArgument:

@@ -32,16 +32,10 @@ HttpResponse ingest_response(const IngestReply& reply) {
   return r;
 }
 
-void respond_when_durable(IngestReply reply, Responder respond,
-                          std::function<void(bool durable)> settled) {
+void respond_when_durable(IngestReply reply, Responder respond) {
   std::shared_ptr<AckLatch> latch = std::move(reply.durable);
-  if (!latch) {
-    if (settled) settled(true);
-    return respond(ingest_response(reply));
-  }
-  latch->arm([reply = std::move(reply), respond = std::move(respond),
-              settled = std::move(settled)](const Status& durable) {
-    if (settled) settled(durable.is_ok());
+  if (!latch) return respond(ingest_response(reply));
+  latch->arm([reply = std::move(reply), respond = std::move(respond)](const Status& durable) {
     respond(ingest_response(durable ? reply : storage_failure_reply(durable)));
   });
 }

@@ -15,10 +15,8 @@ namespace eddy {
 // an io thread never waits for an fsync.
 void add_ingest_routes(Router& router, IngestService& ingest, const HttpSettings& http);
 
-// Sends `reply` once its events are durable, or the storage failure that kept them from being;
-// `settled` (when given) learns which, before the answer goes out.
-void respond_when_durable(IngestReply reply, Responder respond,
-                          std::function<void(bool durable)> settled = {});
+// Sends `reply` once its events are durable, or the storage failure that kept them from being.
+void respond_when_durable(IngestReply reply, Responder respond);
 HttpResponse ingest_response(const IngestReply& reply);
 
 // Undoes a gzip Content-Encoding in place; an answer when the body cannot be used.

@@ -108,12 +108,6 @@ HttpResponse segment_refusal(const Status& s, const std::string& id) {
     return error_response(http::status::bad_request, "invalid_segment", s.message());
   if (s.code() == Errc::kNotFound && s.message().starts_with("no segment"))
     return error_response(http::status::not_found, "unknown_segment", "no segment '" + id + "'");
-  if (s.code() == Errc::kIo) {
-    HttpResponse r =
-        error_response(http::status::service_unavailable, "storage_unavailable", s.message());
-    r.headers.emplace_back("Retry-After", "1");
-    return r;
-  }
   return engine_error(s);
 }
 

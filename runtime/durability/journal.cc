@@ -11,10 +11,6 @@ namespace eddy {
 
 namespace {
 
-std::span<const uint8_t> as_bytes(std::string_view s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
-
 // The events of `batch` not named in `rejected` (which is in index order), sharing its payload.
 EventBatch without(const EventBatch& batch, const std::vector<Rejection>& rejected,
                    std::span<const uint64_t> keys, std::vector<uint64_t>& kept_keys) {
@@ -63,24 +59,23 @@ Journal::~Journal() {
   log_.stop();
 }
 
-void Journal::submit_merged() {
-  if (merged_.empty()) return;
-  const EventBatch batch = merged_.finish();
+void Journal::feed(const EventBatch& batch) {
+  // Durable, so acknowledged even if the engine is stopping: a restart replays it.
   if (Status s = feed_engine(engine_.source(), batch, &engine_waits_);
       !s && s.code() != Errc::kStopped) {
     log_line(LogLevel::kError, "engine refused a logged batch", {{"error", s.message()}});
   }
 }
 
+void Journal::submit_merged() {
+  if (!merged_.empty()) feed(merged_.finish());
+}
+
 void Journal::feed_durable() {
   for (const Durable& d : durable_) {
     if (d.batch->size() >= kDirectBatchEvents) {
       submit_merged();
-      // Durable, so acknowledged even if the engine is stopping: a restart replays it.
-      if (Status s = feed_engine(engine_.source(), *d.batch, &engine_waits_);
-          !s && s.code() != Errc::kStopped) {
-        log_line(LogLevel::kError, "engine refused a logged batch", {{"error", s.message()}});
-      }
+      feed(*d.batch);
       continue;
     }
     for (const Event& e : d.batch->events) {
@@ -135,7 +130,7 @@ SubmitResult Journal::submit(const EventBatch& batch, std::span<const uint64_t> 
 Status Journal::command(std::string_view target, const boost::json::object& command,
                         std::function<void(Status)> done) {
   const std::string record = encode_command_record(target, boost::json::serialize(command));
-  return log_.append(RecordKind::kCommand, as_bytes(record),
+  return log_.append(RecordKind::kCommand, bytes_of(record),
                      [this, target = std::string(target), command, done = std::move(done)](
                          const Status& durable, uint64_t) mutable {
                        if (!durable) return done(durable);

@@ -50,6 +50,7 @@ class Journal final : public Intake {
   // request, then settles their requests.
   void feed_durable();
   void submit_merged();
+  void feed(const EventBatch& batch);
 
   Engine& engine_;
   WriteAheadLog& log_;

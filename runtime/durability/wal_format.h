@@ -49,6 +49,10 @@ std::string segment_file_name(uint64_t first_offset);
 // The first offset of a segment from its file name; nullopt for any other file.
 std::optional<uint64_t> parse_segment_file_name(std::string_view name);
 
+inline std::span<const uint8_t> bytes_of(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
 void append_frame(std::string& out, RecordKind kind, std::span<const uint8_t> payload);
 
 enum class FrameCheck : uint8_t {

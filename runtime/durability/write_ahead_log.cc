@@ -6,14 +6,6 @@
 
 namespace eddy {
 
-namespace {
-
-std::span<const uint8_t> as_bytes(std::string_view s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
-
-}  // namespace
-
 std::optional<WalFsync> parse_wal_fsync(std::string_view name) {
   if (name == "always") return WalFsync::kAlways;
   if (name == "interval") return WalFsync::kInterval;
@@ -137,7 +129,7 @@ Result<std::unique_ptr<WalFile>> WriteAheadLog::claim_segment(uint64_t first_off
   }
   // The header is written now and made durable with the segment's first group.
   const std::string header = segment_header(first_offset);
-  if (Status s = file->write(as_bytes(header)); !s) return s;
+  if (Status s = file->write(bytes_of(header)); !s) return s;
   if (Status s = storage_->rename(prepared_path, path_of(segment_file_name(first_offset))); !s)
     return s;
   lock.unlock();
@@ -261,7 +253,7 @@ Status WriteAheadLog::write_group(const Group& group, size_t& written) {
       ++j;
     const uint64_t run_end = end_of(j);
     const std::string_view run(group.bytes.data() + run_start, run_end - run_start);
-    if (Status s = file_->write(as_bytes(run)); !s) return s;
+    if (Status s = file_->write(bytes_of(run)); !s) return s;
     file_bytes_ += run.size();
     written_end_ += run.size();
     unsynced_ = true;

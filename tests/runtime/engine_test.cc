@@ -7,6 +7,7 @@
 
 #include "runtime/batch_builder.h"
 #include "runtime/topology_builder.h"
+#include "tests/harness/counting_sink.h"
 #include "tests/harness/harness.h"
 #include "tests/harness/test_operators.h"
 
@@ -15,14 +16,7 @@ namespace {
 
 using testing::test_registry;
 
-class CountingSink final : public Sink {
- public:
-  void write(const EventBatch& batch) override { events_.fetch_add(batch.size()); }
-  uint64_t events() const { return events_.load(); }
-
- private:
-  std::atomic<uint64_t> events_{0};
-};
+using testing::CountingSink;
 
 TopologySpec counter_topology() {
   auto spec = TopologyBuilder("counting", test_registry())

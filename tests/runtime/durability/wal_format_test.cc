@@ -5,10 +5,6 @@
 namespace eddy {
 namespace {
 
-std::span<const uint8_t> bytes_of(const std::string& s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
-
 TEST(WalFormat, AFrameReadsBackAsWritten) {
   std::string out;
   append_frame(out, RecordKind::kCommand, bytes_of("hello"));

@@ -17,10 +17,6 @@ namespace {
 using testing::FaultyStorage;
 using testing::TempDir;
 
-std::span<const uint8_t> bytes_of(const std::string& s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
-
 std::string payload(int i) {
   return "record-" + std::to_string(i) + std::string(i % 17, '.');
 }
@@ -71,6 +67,13 @@ class Reports {
   std::promise<void> promise_;
 };
 
+// Appends records first..end-1 and waits until the writer has reported `end` records in all.
+void append_and_wait(WriteAheadLog& log, Reports& reports, int first, int end) {
+  for (int i = first; i < end; ++i)
+    ASSERT_TRUE(log.append(RecordKind::kEvents, bytes_of(payload(i)), reports.done()).is_ok());
+  reports.expect(static_cast<size_t>(end)).wait();
+}
+
 std::unique_ptr<WriteAheadLog> open_log(const WalSettings& settings,
                                         std::unique_ptr<WalStorage> storage = nullptr,
                                         std::function<void(const Status&)> on_fatal = {}) {
@@ -93,9 +96,7 @@ TEST(WriteAheadLog, RecordsReadBackInOrderAtTheOffsetsTheirCallbacksWereGiven) {
   TempDir dir;
   Reports reports;
   auto log = open_log(settings_in(dir));
-  for (int i = 0; i < 100; ++i)
-    ASSERT_TRUE(log->append(RecordKind::kEvents, bytes_of(payload(i)), reports.done()).is_ok());
-  reports.expect(100).wait();
+  append_and_wait(*log, reports, 0, 100);
   log->stop();
 
   const auto seen = reports.seen();
@@ -120,9 +121,7 @@ TEST(WriteAheadLog, SegmentsRotateBySizeAndAReadStartsAtAnyRecordOffset) {
   s.fsync = WalFsync::kNone;
   Reports reports;
   auto log = open_log(s);
-  for (int i = 0; i < 200; ++i)
-    ASSERT_TRUE(log->append(RecordKind::kEvents, bytes_of(payload(i)), reports.done()).is_ok());
-  reports.expect(200).wait();
+  append_and_wait(*log, reports, 0, 200);
   log->stop();
 
   auto segments = list_wal_segments(dir.path());
@@ -144,15 +143,11 @@ TEST(WriteAheadLog, AReopenedLogContinuesWhereItEnded) {
   Reports reports;
   {
     auto log = open_log(settings_in(dir));
-    for (int i = 0; i < 10; ++i)
-      ASSERT_TRUE(log->append(RecordKind::kEvents, bytes_of(payload(i)), reports.done()).is_ok());
-    reports.expect(10).wait();
+    append_and_wait(*log, reports, 0, 10);
   }
   {
     auto log = open_log(settings_in(dir));
-    for (int i = 10; i < 15; ++i)
-      ASSERT_TRUE(log->append(RecordKind::kEvents, bytes_of(payload(i)), reports.done()).is_ok());
-    reports.expect(15).wait();
+    append_and_wait(*log, reports, 10, 15);
   }
   auto read = read_all(dir.path());
   ASSERT_TRUE(read.is_ok());
@@ -176,9 +171,7 @@ TEST(WriteAheadLog, ATornTailIsCutOffAndTheLogGoesOnAfterIt) {
   Reports reports;
   {
     auto log = open_log(settings_in(dir));
-    for (int i = 0; i < 10; ++i)
-      ASSERT_TRUE(log->append(RecordKind::kEvents, bytes_of(payload(i)), reports.done()).is_ok());
-    reports.expect(10).wait();
+    append_and_wait(*log, reports, 0, 10);
   }
   // A crash in the middle of writing the eleventh record.
   std::string frame;
@@ -206,9 +199,7 @@ TEST(WriteAheadLog, CorruptionInTheMiddleStopsTheReadUnlessSkippingIsAllowed) {
   Reports reports;
   {
     auto log = open_log(settings_in(dir));
-    for (int i = 0; i < 10; ++i)
-      ASSERT_TRUE(log->append(RecordKind::kEvents, bytes_of(payload(i)), reports.done()).is_ok());
-    reports.expect(10).wait();
+    append_and_wait(*log, reports, 0, 10);
   }
   const uint64_t bad_offset = reports.seen()[3].second;
   {
@@ -334,9 +325,7 @@ TEST(WriteAheadLog, ReleasingDeletesOnlySegmentsWhollyBeforeTheOffset) {
   s.fsync = WalFsync::kNone;
   Reports reports;
   auto log = open_log(s);
-  for (int i = 0; i < 100; ++i)
-    ASSERT_TRUE(log->append(RecordKind::kEvents, bytes_of(payload(i)), reports.done()).is_ok());
-  reports.expect(100).wait();
+  append_and_wait(*log, reports, 0, 100);
   const uint64_t keep_from = reports.seen()[60].second;
   ASSERT_TRUE(log->release_before(keep_from).is_ok());
   log->stop();
@@ -361,9 +350,7 @@ TEST(WriteAheadLog, ASegmentStillNamedWalNextIsReadAndRenamedOnReopen) {
   Reports reports;
   {
     auto log = open_log(s);
-    for (int i = 0; i < 60; ++i)
-      ASSERT_TRUE(log->append(RecordKind::kEvents, bytes_of(payload(i)), reports.done()).is_ok());
-    reports.expect(60).wait();
+    append_and_wait(*log, reports, 0, 60);
   }
   // A crash before the last rename reached the disk leaves the last segment under the name it
   // was prepared with.
@@ -423,9 +410,7 @@ TEST(WriteAheadLog, UnderIntervalRecordsAreAcknowledgedOnWriteAndSyncedSoonAfter
   Reports reports;
   auto log = open_log(s);
   const uint64_t syncs_at_open = log->metrics().syncs;
-  for (int i = 0; i < 20; ++i)
-    ASSERT_TRUE(log->append(RecordKind::kEvents, bytes_of(payload(i)), reports.done()).is_ok());
-  reports.expect(20).wait();
+  append_and_wait(*log, reports, 0, 20);
   for (const auto& [status, offset] : reports.seen())
     EXPECT_TRUE(status.is_ok());
   // The writer syncs on its own once the interval has passed, with no further appends.
