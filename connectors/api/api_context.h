@@ -25,6 +25,9 @@ struct ApiContext {
   std::function<Status(std::string_view target, const boost::json::object& command,
                        std::function<void(Status)> done)>
       command;
+  // Takes a checkpoint (POST /v1/admin/checkpoint); `done` gets what to answer about it: its id,
+  // log offset, size and timings, or why it failed. Unset: the route answers 404 not_enabled.
+  std::function<Status(std::function<void(Result<boost::json::object>)> done)> checkpoint;
   // True once the engine has restored its state and may take traffic (/readyz).
   std::function<bool()> ready = [] { return true; };
 };
@@ -34,6 +37,9 @@ void add_customer_routes(Router& router, const ApiContext& api);
 // GET /v1/segments, PUT and DELETE /v1/segments/{id}, GET /v1/segments/{id}/members,
 // GET /v1/segments/{id}/changes.
 void add_segment_routes(Router& router, const ApiContext& api);
+
+// POST /v1/admin/checkpoint.
+void add_admin_routes(Router& router, const ApiContext& api);
 
 // How an engine's refusal reads over HTTP.
 HttpResponse engine_error(const Status& s);

@@ -11,6 +11,7 @@ void add_all_routes(Router& router, const EdgeServices& s) {
   add_webhook_routes(router, *s.webhooks, *s.ingest, s.api->http, *s.clock);
   add_customer_routes(router, *s.api);
   add_segment_routes(router, *s.api);
+  add_admin_routes(router, *s.api);
 }
 
 }  // namespace eddy

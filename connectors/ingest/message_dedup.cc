@@ -4,6 +4,9 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <cstring>
+#include <string>
+#include <vector>
 
 namespace eddy {
 
@@ -34,7 +37,7 @@ void MessageDedup::trim(Shard& s, int64_t now) {
   while (!s.order.empty()) {
     const Claim front = s.order.front();
     auto it = s.times.find(front.id);
-    if (it == s.times.end() || it->second != front.time) {
+    if (it == s.times.end() || time_of(it->second) != front.time) {
       s.order.pop_front();
       continue;
     }
@@ -53,7 +56,7 @@ DedupClaim MessageDedup::claim(MessageIdHash id, WallTime now) {
   std::lock_guard lock(s.mu);
   auto [it, inserted] = s.times.try_emplace(id.value(), now.value());
   if (!inserted) {
-    if (it->second > now.value() - settings_.window_ms) {
+    if (time_of(it->second) > now.value() - settings_.window_ms) {
       duplicates_.fetch_add(1, std::memory_order_relaxed);
       return DedupClaim::kDuplicate;
     }
@@ -69,14 +72,63 @@ void MessageDedup::release(MessageIdHash id, WallTime claimed_at) {
   Shard& s = shard_of(id);
   std::lock_guard lock(s.mu);
   auto it = s.times.find(id.value());
-  if (it != s.times.end() && it->second == claimed_at.value()) s.times.erase(it);
+  if (it != s.times.end() && time_of(it->second) == claimed_at.value()) s.times.erase(it);
 }
 
 bool MessageDedup::contains(MessageIdHash id, WallTime now) const {
   Shard& s = shard_of(id);
   std::lock_guard lock(s.mu);
   auto it = s.times.find(id.value());
-  return it != s.times.end() && it->second > now.value() - settings_.window_ms;
+  return it != s.times.end() && time_of(it->second) > now.value() - settings_.window_ms;
+}
+
+void MessageDedup::mark_logged(MessageIdHash id) {
+  Shard& s = shard_of(id);
+  std::lock_guard lock(s.mu);
+  auto it = s.times.find(id.value());
+  if (it != s.times.end()) it.value() |= kLoggedBit;
+}
+
+void MessageDedup::remember_logged(MessageIdHash id, WallTime claimed_at) {
+  Shard& s = shard_of(id);
+  std::lock_guard lock(s.mu);
+  auto [it, inserted] = s.times.try_emplace(id.value(), claimed_at.value() | kLoggedBit);
+  if (!inserted) {
+    if (time_of(it->second) >= claimed_at.value()) {
+      it.value() |= kLoggedBit;
+      return;
+    }
+    it.value() = claimed_at.value() | kLoggedBit;
+  }
+  s.order.push_back({id.value(), claimed_at.value()});
+  trim(s, claimed_at.value());
+}
+
+std::string MessageDedup::snapshot_logged(WallTime now) const {
+  std::vector<Claim> logged;
+  for (uint32_t i = 0; i < settings_.shards; ++i) {
+    std::lock_guard lock(shards_[i].mu);
+    for (const auto& [id, stored] : shards_[i].times) {
+      if ((stored & kLoggedBit) != 0 && time_of(stored) > now.value() - settings_.window_ms)
+        logged.push_back({id, time_of(stored)});
+    }
+  }
+  // Oldest first, so that a restore queues them in the order expiry walks.
+  std::sort(logged.begin(), logged.end(),
+            [](const Claim& a, const Claim& b) { return a.time < b.time; });
+  std::string out(logged.size() * sizeof(Claim), '\0');
+  std::memcpy(out.data(), logged.data(), out.size());
+  return out;
+}
+
+bool MessageDedup::restore_logged(std::string_view snapshot) {
+  if (snapshot.size() % sizeof(Claim) != 0) return false;
+  for (size_t at = 0; at < snapshot.size(); at += sizeof(Claim)) {
+    Claim c{};
+    std::memcpy(&c, snapshot.data() + at, sizeof(Claim));
+    remember_logged(MessageIdHash(c.id), WallTime(c.time));
+  }
+  return true;
 }
 
 MessageDedupMetrics MessageDedup::metrics() const {

@@ -6,6 +6,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <string_view>
 
 #include "runtime/ids.h"
@@ -60,6 +61,16 @@ class MessageDedup {
   void release(MessageIdHash id, WallTime claimed_at);
   bool contains(MessageIdHash id, WallTime now) const;
 
+  // Notes that the id's events are in the write-ahead log. Only such ids go into a checkpoint: an
+  // id claimed by a request that then failed must stay free for the client's retry.
+  void mark_logged(MessageIdHash id);
+  // Claims `id` at `claimed_at` as logged, as replay of the log does; no duplicate counted.
+  void remember_logged(MessageIdHash id, WallTime claimed_at);
+  // The logged ids still inside the window at `now`, oldest first, for a checkpoint.
+  std::string snapshot_logged(WallTime now) const;
+  // Remembers the ids of a snapshot_logged() (on top of what is already remembered).
+  bool restore_logged(std::string_view snapshot);
+
   MessageDedupMetrics metrics() const;
   const MessageDedupSettings& settings() const { return settings_; }
 
@@ -67,6 +78,11 @@ class MessageDedup {
   struct IdentityHash {
     size_t operator()(uint64_t h) const { return static_cast<size_t>(h); }
   };
+  // A claim time in the map with this bit set is of an id whose events are logged. Claim times
+  // are milliseconds since 1970, far below it.
+  static constexpr int64_t kLoggedBit = int64_t{1} << 62;
+  static int64_t time_of(int64_t stored) { return stored & ~kLoggedBit; }
+
   // One lock's worth of ids: the id -> claim time map, and the claims in order, so that the oldest
   // are found without a scan. A claim in the queue whose time no longer matches the map's is stale
   // (the id was released, or claimed again after it expired) and is skipped at the front.

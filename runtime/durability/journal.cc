@@ -115,6 +115,7 @@ SubmitResult Journal::submit(const EventBatch& batch, std::span<const uint64_t> 
                                     ack->lost(kept_keys, received_at);
                                     return ack->settle(durable);
                                   }
+                                  if (on_logged_ && !kept_keys.empty()) on_logged_(kept_keys);
                                   durable_.push_back({taken, ack});
                                 });
   if (!appended) {
@@ -141,6 +142,17 @@ Status Journal::command(std::string_view target, const boost::json::object& comm
                      });
 }
 
+Status Journal::mark(std::function<void(uint64_t offset)> at_cut,
+                     std::function<void(const Status&)> failed) {
+  return log_.append(RecordKind::kCheckpointMark, {},
+                     [this, at_cut = std::move(at_cut), failed = std::move(failed)](
+                         const Status& durable, uint64_t offset) {
+                       if (!durable) return failed(durable);
+                       feed_durable();
+                       at_cut(offset);
+                     });
+}
+
 Result<ReplaySummary> replay_wal(Engine& engine, const std::string& dir,
                                  const ReplayOptions& options) {
   ReplaySummary sum;
@@ -148,6 +160,7 @@ Result<ReplaySummary> replay_wal(Engine& engine, const std::string& dir,
   BatchBuilder builder;
   EventsRecordMeta meta;
   auto visit = [&](const WalRecord& r) -> Status {
+    if (r.kind == RecordKind::kCheckpointMark) return {};
     if (r.kind == RecordKind::kCommand) {
       auto cmd = decode_command_record(r.payload);
       if (!cmd) return cmd.status();

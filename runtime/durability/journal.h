@@ -36,6 +36,21 @@ class Journal final : public Intake {
   Status command(std::string_view target, const boost::json::object& command,
                  std::function<void(Status)> done);
 
+  // Logs a checkpoint mark. Once it is durable, `at_cut` runs on the log's writer thread after the
+  // engine has been handed every record logged before the mark, with the mark's offset: the
+  // moment to ask the engine for a snapshot, which then holds exactly the records before it.
+  // `failed` runs instead when the mark could not be logged. A status other than ok means
+  // neither will run.
+  Status mark(std::function<void(uint64_t offset)> at_cut,
+              std::function<void(const Status&)> failed);
+
+  // Called on the writer thread with the idempotency keys of every events record once it is
+  // durable, before the engine gets it: the keys a checkpoint may count as taken. Set before the
+  // first submit.
+  void set_on_logged(std::function<void(std::span<const uint64_t> keys)> fn) {
+    on_logged_ = std::move(fn);
+  }
+
   // Times the writer found the engine's inboxes full and waited (back-pressure reaching the log).
   uint64_t engine_waits() const { return engine_waits_.load(std::memory_order_relaxed); }
 
@@ -55,6 +70,7 @@ class Journal final : public Intake {
   Engine& engine_;
   WriteAheadLog& log_;
   std::atomic<uint64_t> engine_waits_{0};
+  std::function<void(std::span<const uint64_t>)> on_logged_;
   std::vector<Durable> durable_;  // writer thread only
   BatchBuilder merged_;           // writer thread only
 };

@@ -44,7 +44,8 @@ uint32_t frame_crc(uint8_t kind, std::span<const uint8_t> payload) {
 
 bool is_record_kind(uint8_t k) {
   return k == static_cast<uint8_t>(RecordKind::kEvents) ||
-         k == static_cast<uint8_t>(RecordKind::kCommand);
+         k == static_cast<uint8_t>(RecordKind::kCommand) ||
+         k == static_cast<uint8_t>(RecordKind::kCheckpointMark);
 }
 
 std::string segment_header(uint64_t first_offset) {

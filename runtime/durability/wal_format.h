@@ -31,6 +31,8 @@ namespace eddy {
 enum class RecordKind : uint8_t {
   kEvents = 1,   // a batch of accepted events (schemas/log_record.fbs, EventsRecord)
   kCommand = 2,  // a run-time command to an operator, such as a segment definition
+  // Where a checkpoint cut the log: its state holds every record before this one. No payload.
+  kCheckpointMark = 3,
 };
 bool is_record_kind(uint8_t k);
 

@@ -105,6 +105,24 @@ void add_wal_settings(std::vector<Setting>& s) {
                }});
 }
 
+void add_checkpoint_settings(std::vector<Setting>& s) {
+  using O = EddyOptions;
+  s.push_back(number(
+      "checkpoint.interval_ms", "checkpoint-interval-ms",
+      "time between two periodic checkpoints; 0 for none but those asked for with "
+      "POST /v1/admin/checkpoint and the one at shutdown (30000)",
+      0, kBig, [](O & o) -> auto& { return o.checkpoint.interval_ms; }));
+  s.push_back(number(
+      "checkpoint.keep", "checkpoint-keep",
+      "complete checkpoints kept; the log is kept from the oldest one on (3)", 1, 1000,
+      [](O & o) -> auto& { return o.checkpoint.keep; }));
+  s.push_back(number(
+      "checkpoint.timeout_ms", "checkpoint-timeout-ms",
+      "a checkpoint whose state has not come back from the workers by then fails "
+      "(600000)",
+      1000, kBig, [](O & o) -> auto& { return o.checkpoint.timeout_ms; }));
+}
+
 std::vector<Setting> make_settings() {
   using O = EddyOptions;
   std::vector<Setting> s;
@@ -306,6 +324,7 @@ std::vector<Setting> make_settings() {
                  return Status();
                }});
   add_wal_settings(s);
+  add_checkpoint_settings(s);
   return s;
 }
 

@@ -7,6 +7,7 @@
 
 #include "connectors/http/http_settings.h"
 #include "connectors/outbound/webhook_endpoint.h"
+#include "runtime/durability/checkpointer.h"
 #include "runtime/durability/write_ahead_log.h"
 #include "runtime/settings.h"
 #include "runtime/status.h"
@@ -51,6 +52,8 @@ struct EddyOptions {
   // The write-ahead log (docs/durability.md); its directory is <data_dir>/wal.
   WalSettings wal;
   bool wal_skip_corrupt = false;
+  // Checkpoints (docs/durability.md); their directory is <data_dir>/checkpoints.
+  CheckpointSettings checkpoint;
   // Where triggers and segment changes are delivered (docs/outbound.md). Config file only:
   // `[[outbound.endpoints]]`. An endpoint without a dead-letter file gets
   // <data_dir>/out/dead_letters.ndjson.

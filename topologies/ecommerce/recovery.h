@@ -5,6 +5,8 @@
 
 #include "connectors/ingest/message_dedup.h"
 #include "connectors/metrics/metrics_registry.h"
+#include "runtime/durability/checkpoint_store.h"
+#include "runtime/durability/checkpointer.h"
 #include "runtime/durability/journal.h"
 #include "runtime/durability/write_ahead_log.h"
 #include "runtime/engine.h"
@@ -16,15 +18,27 @@ namespace eddy {
 // recovery, which is the only safe way on.
 inline constexpr int kExitLogFailed = 75;
 
-// Start-up recovery: replays <data_dir>/wal into the started engine (events, and segment
-// definitions in their place among them), reminds `dedup` of every messageId the log holds, waits
-// until the engine has processed it all, and opens the log for appending after its last valid
-// record (cutting off a torn tail). A corrupt record in the middle of the log stops start-up
-// with an error naming the file and offset, unless wal.skip_corrupt is set. `on_fatal` is the
-// log's (see WriteAheadLog::open).
-Result<std::unique_ptr<WriteAheadLog>> recover(const EddyOptions& options, Engine& engine,
-                                               MessageDedup& dedup,
-                                               std::function<void(const Status&)> on_fatal);
+// The name of the checkpoint part that holds ingest's messageId memory.
+inline constexpr const char* kMessageIdsPart = "message-ids";
+
+struct Recovered {
+  std::unique_ptr<CheckpointStore> checkpoints;
+  std::unique_ptr<WriteAheadLog> wal;
+};
+
+// Start-up recovery: restores the newest valid checkpoint in <data_dir>/checkpoints (key groups,
+// watermark, and the messageIds it had logged), replays <data_dir>/wal from the checkpoint's
+// offset into the started engine (events, and segment definitions in their place among them),
+// reminds `dedup` of every messageId replayed, waits until the engine has processed it all, and
+// opens the log for appending after its last valid record (cutting off a torn tail). A corrupt
+// record in the middle of the log stops start-up with an error naming the file and offset, unless
+// wal.skip_corrupt is set; so does a log that no longer reaches back to where the restored state
+// needs it. `on_fatal` is the log's (see WriteAheadLog::open).
+Result<Recovered> recover(const EddyOptions& options, Engine& engine, MessageDedup& dedup,
+                          std::function<void(const Status&)> on_fatal);
+
+// eddy_checkpoint_* series.
+void add_checkpoint_metrics(metrics::MetricsRegistry& registry, const Checkpointer& checkpointer);
 
 // eddy_wal_* series: records, bytes, groups and fsyncs written, failures, offsets.
 void add_wal_metrics(metrics::MetricsRegistry& registry, const WriteAheadLog& wal,
