@@ -1,7 +1,8 @@
 // The crash test of the durability promise: eddy is killed with SIGKILL at random moments while a
 // client sends events whose every id is known, restarted, and the client sends again whatever it
 // had no answer for, as a Segment SDK would. At the end every event must have counted exactly
-// once: nothing acknowledged lost, nothing retried counted twice.
+// once: nothing acknowledged lost, nothing retried counted twice. Checkpoints are taken every
+// 30 ms, so kills land before, during and after them.
 //
 // EDDY_CRASH_CYCLES sets the number of kill/restart cycles (20 by default; 1000 for a long run).
 
@@ -25,6 +26,16 @@ constexpr int kOrdersPerBatch = 10;
 // Each customer gets this many batches, then the next one takes over: RFM keeps at most 1000
 // orders per customer (bounded memory), and the count must stay below that to be exact.
 constexpr int kBatchesPerCustomer = 50;
+
+const std::vector<std::string> kArgs = {
+    "--checkpoint-interval-ms", "30", "--checkpoint-keep", "2", "--wal-segment-bytes", "65536"};
+
+int count_of(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
+    ++n;
+  return n;
+}
 
 int cycles() {
   const char* v = std::getenv("EDDY_CRASH_CYCLES");
@@ -67,8 +78,11 @@ TEST(CrashTest, EveryEventCountsExactlyOnceAcrossRandomKills) {
   std::map<int, int64_t> sent;    // orders per customer, counted once per batch however often sent
   int next_batch = 0;
 
+  int checkpoints = 0;
   for (int cycle = 0; cycle < cycles(); ++cycle) {
-    EddyServer server("crash", {}, dir);
+    // Checkpoints come often and log segments are small, so that kills land during checkpoints
+    // and restarts restore one and replay the log after it.
+    EddyServer server("crash", kArgs, dir);
     ASSERT_TRUE(server.started()) << "cycle " << cycle << "\n" << server.process().output();
     std::atomic<bool> stop{false};
     std::vector<Batch> still_unanswered;
@@ -98,12 +112,14 @@ TEST(CrashTest, EveryEventCountsExactlyOnceAcrossRandomKills) {
     std::this_thread::sleep_for(std::chrono::milliseconds(
         std::uniform_int_distribution<int>(5, 150)(rng)));  // the moment of the kill
     server.crash();
+    checkpoints += count_of(server.process().read_to_end(), "checkpoint written");
     stop = true;
     client.join();
     unanswered = std::move(still_unanswered);
   }
 
-  EddyServer last("crash", {}, dir);
+  EXPECT_GT(checkpoints, 0) << "no kill came after a checkpoint";
+  EddyServer last("crash", kArgs, dir);
   ASSERT_TRUE(last.started()) << last.process().output();
   HttpClient c = last.client();
   for (const Batch& b : unanswered)

@@ -16,13 +16,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-boost::json::object json_of(const HttpReply& r) {
-  boost::system::error_code ec;
-  auto v = boost::json::parse(r.body, ec);
-  if (ec || !v.is_object()) return {};
-  return v.as_object();
-}
-
 // A /v1/batch of `n` events for customer `user`: product views, and an order every tenth.
 std::string batch_body(const std::string& user, int first, int n) {
   boost::json::array batch;
@@ -108,8 +101,7 @@ TEST_F(Durability, WhatWasAcknowledgedSurvivesKillDashNine) {
   HttpReply r = c.get("/v1/customers/kill9");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(boost::json::serialize(event_state(json_of(r))), boost::json::serialize(before));
-  EXPECT_NE(second->process().output().find("recovered from the write-ahead log"),
-            std::string::npos);
+  EXPECT_NE(second->process().output().find(R"("msg":"recovered")"), std::string::npos);
 }
 
 TEST_F(Durability, AClientsRetryAfterACrashIsNotCountedTwice) {

@@ -17,13 +17,6 @@ namespace {
 
 using test::RawClient;
 
-boost::json::object json_of(const HttpReply& r) {
-  boost::system::error_code ec;
-  auto v = boost::json::parse(r.body, ec);
-  if (ec || !v.is_object()) return {};
-  return v.as_object();
-}
-
 std::string track(const std::string& user, const std::string& event, const std::string& id,
                   const std::string& properties = "{}") {
   return R"({"userId":")" + user + R"(","event":")" + event + R"(","messageId":")" + id +

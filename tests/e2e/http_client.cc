@@ -6,6 +6,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/json/parse.hpp>
 #include <cctype>
 
 namespace eddy::e2e {
@@ -80,6 +81,13 @@ HttpReply HttpClient::request(const std::string& method, const std::string& targ
     return reply;
   }
   return reply;
+}
+
+boost::json::object json_of(const HttpReply& r) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(r.body, ec);
+  if (ec || !v.is_object()) return {};
+  return v.as_object();
 }
 
 }  // namespace eddy::e2e

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -14,6 +15,9 @@ struct HttpReply {
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
 };
+
+// The reply's body as a JSON object; empty when it is not one.
+boost::json::object json_of(const HttpReply& r);
 
 // A blocking HTTP/1.1 client on one keep-alive loopback connection, reconnecting when the server
 // closed it. For tests: every call has a deadline.

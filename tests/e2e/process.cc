@@ -59,6 +59,12 @@ std::string EddyProcess::wait_for_line(const std::string& needle, int timeout_ms
   }
 }
 
+const std::string& EddyProcess::read_to_end(int timeout_ms) {
+  // No line holds a NUL byte, so this reads until the end of output or the timeout.
+  (void)wait_for_line(std::string(1, '\0'), timeout_ms);
+  return seen_;
+}
+
 void EddyProcess::signal(int sig) {
   if (pid_ > 0) kill(pid_, sig);
 }

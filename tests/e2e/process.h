@@ -19,7 +19,10 @@ class EddyProcess {
   // Waits for the process to exit (killing it after `timeout_ms`) and returns its exit status, or
   // -1 when it had to be killed or died from a signal.
   int wait_exit(int timeout_ms);
+  // What the process wrote to stderr and was read so far (by wait_for_line or read_to_end).
   const std::string& output() const { return seen_; }
+  // Reads stderr to its end (the process has exited, or `timeout_ms` passed) and returns it all.
+  const std::string& read_to_end(int timeout_ms = 5000);
 
  private:
   pid_t pid_ = -1;

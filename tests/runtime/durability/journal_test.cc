@@ -5,10 +5,9 @@
 #include <future>
 
 #include "runtime/batch_builder.h"
-#include "runtime/topology_builder.h"
 #include "tests/harness/counting_sink.h"
 #include "tests/harness/harness.h"
-#include "tests/harness/test_operators.h"
+#include "tests/runtime/durability/counting_topology.h"
 #include "tests/runtime/durability/faulty_storage.h"
 #include "tests/runtime/durability/temp_dir.h"
 
@@ -18,18 +17,9 @@ namespace {
 using testing::FaultyStorage;
 using testing::TempDir;
 
+using testing::count_of;
+using testing::counting_topology;
 using testing::CountingSink;
-
-TopologySpec counter_topology() {
-  auto spec = TopologyBuilder("counting", testing::test_registry())
-                  .accept_types({"Product Viewed"})
-                  .stage("profiles")
-                  .op("count", "keyed_counter", {{"label", "events"}})
-                  .sink("all")
-                  .build();
-  EXPECT_TRUE(spec.is_ok()) << spec.status().to_string();
-  return std::move(spec).value();
-}
 
 struct Running {
   std::unique_ptr<Engine> engine;
@@ -44,7 +34,7 @@ Running start_engine(uint32_t workers) {
   o.run_ticker = false;
   auto sink = std::make_shared<CountingSink>();
   o.sinks["all"] = sink;
-  auto engine = Engine::create(counter_topology(), std::move(o));
+  auto engine = Engine::create(counting_topology(), std::move(o));
   EXPECT_TRUE(engine.is_ok()) << engine.status().to_string();
   EXPECT_TRUE((*engine)->start().is_ok());
   return {std::move(engine).value(), sink};
@@ -79,12 +69,6 @@ Status wait_for(const std::shared_ptr<AckLatch>& ack) {
   std::promise<Status> p;
   ack->arm([&p](const Status& s) { p.set_value(s); });
   return p.get_future().get();
-}
-
-int64_t count_of(Engine& engine, const std::string& key) {
-  auto answer = engine.query_key_sync(StageId(0), key);
-  if (!answer) return -1;
-  return answer->at("events").as_object().at("count").to_number<int64_t>();
 }
 
 TEST(Journal, AcknowledgesOnceDurableAndTheEngineHasTheEvents) {
