@@ -118,9 +118,11 @@ bool Engine::enter_task() {
   return true;
 }
 
-void Engine::push_task(WorkerId worker, StageId stage, std::function<void(Worker&)> task) {
+void Engine::push_task(WorkerId worker, StageId stage, std::function<void(Worker&)> task,
+                       TaskAccess access) {
   Message m;
   m.kind = MessageKind::kTask;
+  m.task_writes = access == TaskAccess::kWrites;
   m.task = [this, task = std::move(task)](Worker& w) {
     leave_task();
     task(w);
@@ -136,10 +138,12 @@ Status Engine::run_on_key(StageId stage, std::string_view key,
   if (!enter_task()) return {Errc::kBusy, "too many queries are waiting"};
   const KeyHash hash = hash_key(key);
   const KeyGroup group = key_group_of(hash, fabric_.settings.key_groups);
-  push_task(worker_of(group, fabric_.workers), stage,
-            [task = std::move(task), stage, group, hash](Worker& w) {
-              task(w, *w.instance(stage, group), hash);
-            });
+  push_task(
+      worker_of(group, fabric_.workers), stage,
+      [task = std::move(task), stage, group, hash](Worker& w) {
+        task(w, *w.instance(stage, group), hash);
+      },
+      TaskAccess::kReads);
   return {};
 }
 
@@ -166,26 +170,19 @@ Status Engine::snapshot_key_groups(
   for (uint32_t w = 0; w < fabric_.workers; ++w) {
     // Not refused as busy: a checkpoint that skipped a worker would be no checkpoint.
     pending_tasks_.fetch_add(1, std::memory_order_acq_rel);
-    push_task(WorkerId(w), StageId(0), [gather, stages = spec_.stage_count()](Worker& worker) {
-      const auto started = std::chrono::steady_clock::now();
-      for (KeyGroup g : worker.owned_groups()) {
-        StateWriter out;
-        out.put<uint32_t>(stages);
-        for (uint32_t s = 0; s < stages; ++s) {
-          StateWriter stage_out;
-          worker.instance(StageId(s), g)->snapshot(stage_out);
-          out.put_string(stage_out.bytes());
-        }
-        gather->on_group(KeyGroupState{g, out.take()});
-      }
-      const auto pause = std::chrono::duration_cast<std::chrono::microseconds>(
-          std::chrono::steady_clock::now() - started);
-      int64_t worst = gather->worst_us.load();
-      while (pause.count() > worst &&
-             !gather->worst_us.compare_exchange_weak(worst, pause.count())) {
-      }
-      if (gather->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1)
-        gather->done(std::chrono::microseconds(gather->worst_us.load()));
+    push_task(WorkerId(w), StageId(0), [gather](Worker& worker) {
+      worker.begin_snapshot(
+          [gather](KeyGroup g, std::string bytes) {
+            gather->on_group(KeyGroupState{g, std::move(bytes)});
+          },
+          [gather](std::chrono::microseconds pause) {
+            int64_t worst = gather->worst_us.load();
+            while (pause.count() > worst &&
+                   !gather->worst_us.compare_exchange_weak(worst, pause.count())) {
+            }
+            if (gather->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1)
+              gather->done(std::chrono::microseconds(gather->worst_us.load()));
+          });
     });
   }
   return {};
@@ -273,10 +270,13 @@ Status Engine::run_on_all(std::function<void(Worker&)> task, std::function<void(
       }
       return {Errc::kBusy, "too many queries are waiting"};
     }
-    push_task(WorkerId(w), StageId(0), [gather](Worker& worker) {
-      gather->task(worker);
-      if (gather->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) gather->done();
-    });
+    push_task(
+        WorkerId(w), StageId(0),
+        [gather](Worker& worker) {
+          gather->task(worker);
+          if (gather->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) gather->done();
+        },
+        TaskAccess::kReads);
   }
   return {};
 }

@@ -63,10 +63,12 @@ class Engine {
   Status sync(std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
   // Runs `task` on the worker owning `key` in `stage`. 'busy' when too many tasks wait,
-  // 'stopped' after stop().
+  // 'stopped' after stop(). Tasks are for reading state (queries): one may run while a snapshot
+  // is being taken, before the input held back for it.
   Status run_on_key(StageId stage, std::string_view key,
                     std::function<void(Worker&, StageInstance&, KeyHash)> task);
-  // Runs `task` on every worker, then `done` once (on the last worker to finish).
+  // Runs `task` on every worker, then `done` once (on the last worker to finish). For reading
+  // state, as run_on_key.
   Status run_on_all(std::function<void(Worker&)> task, std::function<void()> done);
 
   // The merged on_query answers of the stage's operators for one key; kNotFound for a key the
@@ -93,8 +95,9 @@ class Engine {
   // thread submitted before the call: a consistent cut, since each worker takes input for its
   // first stage in the order each producer sent it. For topologies of one stage only; one with
   // exchanges needs aligned barriers across stages, which are not built yet, and is refused.
-  // `on_group` runs on worker threads, once per key group (the worker pauses for the copy, not
-  // for any I/O); `done` runs once after the last, with the worst pause of a worker.
+  // Each worker copies one key group at a time and goes on with the others' input in between
+  // (Worker::begin_snapshot). `on_group` runs on worker threads, once per key group, with no I/O;
+  // `done` runs once after the last, with the longest a worker stopped for one copy.
   Status snapshot_key_groups(std::function<void(KeyGroupState)> on_group,
                              std::function<void(std::chrono::microseconds worst_pause)> done);
   // Puts key groups back from snapshot_key_groups() bytes, on the workers that own them now (the
@@ -112,7 +115,9 @@ class Engine {
   Status init();
   bool enter_task();
   void leave_task() { pending_tasks_.fetch_sub(1, std::memory_order_acq_rel); }
-  void push_task(WorkerId worker, StageId stage, std::function<void(Worker&)> task);
+  enum class TaskAccess : uint8_t { kReads, kWrites };
+  void push_task(WorkerId worker, StageId stage, std::function<void(Worker&)> task,
+                 TaskAccess access = TaskAccess::kWrites);
 
   TopologySpec spec_;
   EngineOptions options_;

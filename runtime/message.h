@@ -34,6 +34,9 @@ struct Message {
   // them all.
   uint64_t source_batches_before = 0;
   std::function<void(Worker&)> task;
+  // A task that may change state (a command, a restore) waits for a snapshot in progress to
+  // finish; one that only reads (a query) runs at once.
+  bool task_writes = true;
 };
 
 }  // namespace eddy

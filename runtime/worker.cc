@@ -1,6 +1,7 @@
 #include "runtime/worker.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "runtime/key_hash.h"
 
@@ -66,7 +67,7 @@ void Worker::join() {
 
 void Worker::run() {
   while (true) {
-    bool progressed = false;
+    bool progressed = snapshot_step();
     bool blocked = false;
     // Later stages first: they are what frees room for the output of earlier ones.
     for (uint32_t s = stage_count_; s-- > 0;) {
@@ -101,16 +102,37 @@ bool Worker::drain(StageId stage) {
 }
 
 void Worker::handle(StageId stage, Message& m) {
+  if (snapshot_) {
+    // Input of the first stage is held per group or let through (IncrementalSnapshot); anything
+    // else that could change state, or that promises everything before it is done, waits for the
+    // whole snapshot. Snapshots are of single-stage topologies only.
+    const bool holdable = stage.value() == 0 && m.sender == kFromSource &&
+                          (m.kind == MessageKind::kEvents || m.kind == MessageKind::kWatermark);
+    const bool reads = m.kind == MessageKind::kTask && !m.task_writes;
+    if (!holdable && !reads) finish_snapshot();
+  }
   switch (m.kind) {
     case MessageKind::kEvents:
-      handle_events(stage, m.batch);
+      if (snapshot_) {
+        const EventBatch now = snapshot_->hold(std::move(m.batch));
+        if (!now.empty()) handle_events(stage, now);
+        // Held input is out of the inbox's budget; past a bound the rest is copied in one go.
+        if (snapshot_->held_events() > static_cast<size_t>(inbox().capacity_events()))
+          finish_snapshot();
+      } else {
+        handle_events(stage, m.batch);
+      }
       if (m.sender == kFromSource) {
         ++source_batches_seen_;
         release_deferred();
       }
       break;
     case MessageKind::kWatermark:
-      handle_watermark(stage, m.sender, m.watermark);
+      if (snapshot_) {
+        snapshot_->hold_watermark(m.watermark);
+      } else {
+        handle_watermark(stage, m.sender, m.watermark);
+      }
       break;
     case MessageKind::kBarrier:
     case MessageKind::kEnd:
@@ -137,6 +159,47 @@ void Worker::release_deferred() {
     } else {
       handle_end(StageId(0), m.sender);
     }
+  }
+}
+
+void Worker::begin_snapshot(IncrementalSnapshot::OnGroup on_group, IncrementalSnapshot::Done done) {
+  finish_snapshot();
+  snapshot_ = std::make_unique<IncrementalSnapshot>(owned_, fabric_.settings.key_groups,
+                                                    std::move(on_group), std::move(done));
+}
+
+std::string Worker::snapshot_group(KeyGroup group) const {
+  StateWriter out;
+  out.put<uint32_t>(stage_count_);
+  for (uint32_t s = 0; s < stage_count_; ++s) {
+    StateWriter stage_out;
+    instances_[s][group.value()]->snapshot(stage_out);
+    out.put_string(stage_out.bytes());
+  }
+  return out.take();
+}
+
+bool Worker::snapshot_step() {
+  if (!snapshot_) return false;
+  if (const auto group = snapshot_->next()) {
+    const auto started = std::chrono::steady_clock::now();
+    std::string bytes = snapshot_group(*group);
+    const auto pause = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - started);
+    for (const EventBatch& held : snapshot_->taken(*group, std::move(bytes), pause))
+      handle_events(StageId(0), held);
+    flush_sinks();
+  }
+  if (snapshot_->finished()) {
+    const std::unique_ptr<IncrementalSnapshot> done = std::move(snapshot_);
+    done->finish();
+    if (const auto wm = done->held_watermark()) handle_watermark(StageId(0), kFromSource, *wm);
+  }
+  return true;
+}
+
+void Worker::finish_snapshot() {
+  while (snapshot_step()) {
   }
 }
 

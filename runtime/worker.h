@@ -10,6 +10,7 @@
 #include "runtime/barrier_tracker.h"
 #include "runtime/global_aggregate.h"
 #include "runtime/inbox.h"
+#include "runtime/incremental_snapshot.h"
 #include "runtime/settings.h"
 #include "runtime/sink.h"
 #include "runtime/stage_instance.h"
@@ -65,6 +66,13 @@ class Worker final : private StageOutput {
   const std::vector<KeyGroup>& owned_groups() const { return owned_; }
   EventTime watermark(StageId stage) const { return watermark_[stage.value()]; }
   WorkerMetrics metrics() const;
+  // Starts a snapshot of every key group this worker owns, as of now. The worker copies a group
+  // at a time between the messages it handles (see IncrementalSnapshot); `on_group` runs on this
+  // thread for each group's bytes, then `done` with the longest single copy.
+  void begin_snapshot(IncrementalSnapshot::OnGroup on_group, IncrementalSnapshot::Done done);
+  // Every stage's instance of `group`, as one snapshot.
+  std::string snapshot_group(KeyGroup group) const;
+
   // Applies a run-time command to operator `op` of every key group of `stage` this worker owns.
   Status run_command(StageId stage, size_t op, const boost::json::object& command);
 
@@ -84,6 +92,10 @@ class Worker final : private StageOutput {
   void handle_barrier(StageId stage, uint32_t sender, uint64_t id);
   void handle_end(StageId stage, uint32_t sender);
   void release_deferred();
+  // Copies the next group of the snapshot in progress and handles the events held for it; false
+  // when there is no snapshot in progress.
+  bool snapshot_step();
+  void finish_snapshot();
   void advance(StageId stage, EventTime wm);
   // Publishes this worker's global aggregates of `stage` for the epoch and waits for every
   // worker's, draining later stages meanwhile so that nobody waits on a full exchange.
@@ -123,6 +135,7 @@ class Worker final : private StageOutput {
   uint64_t source_batches_seen_ = 0;
   std::deque<Message> deferred_;  // source markers waiting for the batches sent before them
   bool ended_ = false;
+  std::unique_ptr<IncrementalSnapshot> snapshot_;
   WorkerMetrics counters_;
 };
 

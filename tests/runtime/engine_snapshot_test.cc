@@ -92,6 +92,39 @@ TEST(EngineSnapshot, KeyGroupsRestoreOnAnotherWorkerCountAndGoOnAsIfNeverStopped
   EXPECT_GT(count_of(*second, 0), 0);
 }
 
+TEST(EngineSnapshot, InputThatArrivesWhileGroupsAreCopiedIsInNoCopyAndIsNotLost) {
+  auto live = start(2);
+  feed(*live, 0, 1000);
+  std::mutex mu;
+  std::vector<Engine::KeyGroupState> groups;
+  std::promise<std::chrono::microseconds> done;
+  ASSERT_TRUE(live->snapshot_key_groups(
+                      [&](Engine::KeyGroupState g) {
+                        std::lock_guard lock(mu);
+                        groups.push_back(std::move(g));
+                      },
+                      [&](std::chrono::microseconds worst) { done.set_value(worst); })
+                  .is_ok());
+  // Sent while the workers copy their groups one by one: each event either waits for its group's
+  // copy or goes to a group already copied.
+  for (int b = 0; b < 40; ++b)
+    feed(*live, 1000 + b * 50, 50);
+  done.get_future().wait();
+  ASSERT_TRUE(live->sync().is_ok());
+
+  auto reference = start(1);
+  feed(*reference, 0, 1000);
+  ASSERT_TRUE(reference->sync().is_ok());
+  auto restored = start(3);
+  ASSERT_TRUE(restored->restore_key_groups(std::move(groups)).is_ok());
+  int64_t total = 0;
+  for (int c = 0; c < 37; ++c) {
+    EXPECT_EQ(count_of(*restored, c), count_of(*reference, c)) << "c" << c;
+    total += count_of(*live, c);
+  }
+  EXPECT_EQ(total, 3000);
+}
+
 TEST(EngineSnapshot, ADamagedKeyGroupIsRefusedByName) {
   auto first = start(1);
   feed(*first, 0, 100);
