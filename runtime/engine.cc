@@ -226,7 +226,7 @@ Status Engine::restore_key_groups(std::vector<KeyGroupState> groups,
                 break;
               }
               for (uint32_t s = 0; s < stages && result.is_ok(); ++s) {
-                const std::string bytes = in.get_string();
+                const std::string_view bytes = in.get_view();
                 StateReader stage_in(bytes);
                 Status r = in.ok() ? worker.instance(StageId(s), g.group)->restore(stage_in)
                                    : Status{Errc::kCorrupt, "truncated"};

@@ -213,9 +213,9 @@ void StageInstance::snapshot(StateWriter& out) const {
   timers_.snapshot(out);
   out.put<uint32_t>(static_cast<uint32_t>(ops_.size()));
   for (const auto& op : ops_) {
-    StateWriter op_out;
-    op->snapshot(op_out);
-    out.put_string(op_out.bytes());
+    const size_t mark = out.begin_nested();
+    op->snapshot(out);
+    out.end_nested(mark);
   }
 }
 
@@ -228,7 +228,7 @@ Status StageInstance::restore(StateReader& in) {
                                 " operators, the topology has " + std::to_string(ops_.size())};
   }
   for (size_t i = 0; i < ops_.size(); ++i) {
-    const std::string bytes = in.get_string();
+    const std::string_view bytes = in.get_view();
     if (!in.ok()) return {Errc::kCorrupt, "stage '" + spec_.name + "': snapshot is truncated"};
     StateReader op_in(bytes);
     if (Status s = ops_[i]->restore(op_in, static_cast<uint32_t>(slots_.size())); !s) {

@@ -24,6 +24,21 @@ class StateWriter {
     out_.append(s);
   }
 
+  // A length-prefixed run of bytes written in place, read back with get_string or get_view: what
+  // put_string of a separate writer's bytes would give, without copying them. Returns the mark
+  // that end_nested takes.
+  size_t begin_nested() {
+    const size_t mark = out_.size();
+    put<uint32_t>(0);
+    return mark;
+  }
+  void end_nested(size_t mark) {
+    const auto length = static_cast<uint32_t>(out_.size() - mark - sizeof(uint32_t));
+    std::memcpy(out_.data() + mark, &length, sizeof length);
+  }
+
+  void reserve(size_t bytes) { out_.reserve(bytes); }
+  size_t size() const { return out_.size(); }
   const std::string& bytes() const { return out_; }
   std::string take() { return std::move(out_); }
 
@@ -57,6 +72,19 @@ class StateReader {
       return {};
     }
     std::string s(in_.substr(pos_, n));
+    pos_ += n;
+    return s;
+  }
+
+  // What get_string would return, as a view into the input.
+  std::string_view get_view() {
+    const auto n = get<uint32_t>();
+    if (in_.size() - pos_ < n) {
+      failed_ = true;
+      pos_ = in_.size();
+      return {};
+    }
+    const std::string_view s = in_.substr(pos_, n);
     pos_ += n;
     return s;
   }

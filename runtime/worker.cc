@@ -43,6 +43,7 @@ Status Worker::init() {
       if (first.op(i).aggregates_globally()) aggregating_ops_[s].push_back(i);
     }
   }
+  last_snapshot_bytes_.assign(groups, 0);
   watermark_.assign(stage_count_, kMinEventTime);
   sender_watermark_.assign(stage_count_, std::vector<EventTime>(fabric_.workers, kMinEventTime));
   barrier_arrivals_.resize(stage_count_);
@@ -168,14 +169,17 @@ void Worker::begin_snapshot(IncrementalSnapshot::OnGroup on_group, IncrementalSn
                                                     std::move(on_group), std::move(done));
 }
 
-std::string Worker::snapshot_group(KeyGroup group) const {
+std::string Worker::snapshot_group(KeyGroup group) {
   StateWriter out;
+  // Sized like the group's last copy, so that the buffer is not regrown (and copied) as it fills.
+  out.reserve(last_snapshot_bytes_[group.value()] + last_snapshot_bytes_[group.value()] / 8 + 64);
   out.put<uint32_t>(stage_count_);
   for (uint32_t s = 0; s < stage_count_; ++s) {
-    StateWriter stage_out;
-    instances_[s][group.value()]->snapshot(stage_out);
-    out.put_string(stage_out.bytes());
+    const size_t mark = out.begin_nested();
+    instances_[s][group.value()]->snapshot(out);
+    out.end_nested(mark);
   }
+  last_snapshot_bytes_[group.value()] = out.size();
   return out.take();
 }
 

@@ -71,7 +71,7 @@ class Worker final : private StageOutput {
   // thread for each group's bytes, then `done` with the longest single copy.
   void begin_snapshot(IncrementalSnapshot::OnGroup on_group, IncrementalSnapshot::Done done);
   // Every stage's instance of `group`, as one snapshot.
-  std::string snapshot_group(KeyGroup group) const;
+  std::string snapshot_group(KeyGroup group);
 
   // Applies a run-time command to operator `op` of every key group of `stage` this worker owns.
   Status run_command(StageId stage, size_t op, const boost::json::object& command);
@@ -136,6 +136,7 @@ class Worker final : private StageOutput {
   std::deque<Message> deferred_;  // source markers waiting for the batches sent before them
   bool ended_ = false;
   std::unique_ptr<IncrementalSnapshot> snapshot_;
+  std::vector<size_t> last_snapshot_bytes_;  // [key group]: the size of its last copy
   WorkerMetrics counters_;
 };
 

@@ -18,13 +18,18 @@ constexpr char kManifestMagic[8] = {'E', 'D', 'D', 'Y', 'M', 'A', 'N', kCheckpoi
 constexpr std::string_view kDirPrefix = "ckpt-";
 constexpr size_t kIdDigits = 20;
 
-std::string with_header(const char (&magic)[8], std::span<const uint8_t> body) {
+std::string header_of(const char (&magic)[8], std::span<const uint8_t> body) {
   std::string out(kCheckpointHeaderBytes, '\0');
   std::memcpy(out.data(), magic, 8);
   const uint32_t crc = crc32c(body);
   const auto size = static_cast<uint32_t>(body.size());
   std::memcpy(out.data() + 8, &crc, 4);
   std::memcpy(out.data() + 12, &size, 4);
+  return out;
+}
+
+std::string with_header(const char (&magic)[8], std::span<const uint8_t> body) {
+  std::string out = header_of(magic, body);
   out.append(reinterpret_cast<const char*>(body.data()), body.size());
   return out;
 }
@@ -90,17 +95,27 @@ std::string key_group_part_name(uint32_t group) {
   return "kg-" + std::string(digits.size() < 5 ? 5 - digits.size() : 0, '0') + digits;
 }
 
-std::string encode_checkpoint_part(uint64_t checkpoint_id, std::string_view name, int32_t key_group,
-                                   std::string_view state, CheckpointFileEntry& entry) {
-  flatbuffers::FlatBufferBuilder fbb(state.size() + 256);
+std::string encode_checkpoint_part(flatbuffers::FlatBufferBuilder& fbb, uint64_t checkpoint_id,
+                                   std::string_view name, int32_t key_group, std::string_view state,
+                                   CheckpointFileEntry& entry) {
+  fbb.Clear();
   const auto state_vec =
       fbb.CreateVector(reinterpret_cast<const uint8_t*>(state.data()), state.size());
   const auto name_str = fbb.CreateString(name.data(), name.size());
   fbb.Finish(fb::CreateCheckpointPart(fbb, checkpoint_id, name_str, key_group, state_vec));
-  std::string file = with_header(kPartMagic, {fbb.GetBufferPointer(), fbb.GetSize()});
+  const std::span<const uint8_t> body{fbb.GetBufferPointer(), fbb.GetSize()};
+  std::string header = header_of(kPartMagic, body);
   uint32_t crc = 0;
-  std::memcpy(&crc, file.data() + 8, 4);
-  entry = {std::string(name), key_group, file.size(), crc};
+  std::memcpy(&crc, header.data() + 8, 4);
+  entry = {std::string(name), key_group, header.size() + body.size(), crc};
+  return header;
+}
+
+std::string encode_checkpoint_part(uint64_t checkpoint_id, std::string_view name, int32_t key_group,
+                                   std::string_view state, CheckpointFileEntry& entry) {
+  flatbuffers::FlatBufferBuilder fbb(state.size() + 256);
+  std::string file = encode_checkpoint_part(fbb, checkpoint_id, name, key_group, state, entry);
+  file.append(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
   return file;
 }
 

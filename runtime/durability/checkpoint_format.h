@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include <flatbuffers/flatbuffers.h>
+
 #include "runtime/status.h"
 #include "runtime/topology.h"
 
@@ -64,7 +66,13 @@ std::string checkpoint_dir_name(uint64_t id);
 std::optional<uint64_t> parse_checkpoint_dir_name(std::string_view name);
 std::string key_group_part_name(uint32_t group);
 
-// A whole part file; `entry` gets what the manifest must say of it.
+// Builds a part's body in `fbb` (cleared first: a builder kept across parts keeps its buffer) and
+// returns the header to write before it; `entry` gets what the manifest must say of the file.
+// Header and body stay apart so that writing them copies the state no further.
+std::string encode_checkpoint_part(flatbuffers::FlatBufferBuilder& fbb, uint64_t checkpoint_id,
+                                   std::string_view name, int32_t key_group, std::string_view state,
+                                   CheckpointFileEntry& entry);
+// The same as one string: the whole file.
 std::string encode_checkpoint_part(uint64_t checkpoint_id, std::string_view name, int32_t key_group,
                                    std::string_view state, CheckpointFileEntry& entry);
 // Checks the header, the checksum and the FlatBuffers body, and that the part is the one

@@ -60,11 +60,13 @@ CheckpointWriter::~CheckpointWriter() {
 Status CheckpointWriter::add_part(std::string_view name, int32_t key_group,
                                   std::string_view state) {
   CheckpointFileEntry entry;
-  const std::string file = encode_checkpoint_part(id_, name, key_group, state, entry);
+  const std::string header = encode_checkpoint_part(fbb_, id_, name, key_group, state, entry);
   std::unique_ptr<WalFile> open;
-  if (Status s = write_file(storage_, dir_ + "/" + entry.name + ".part", file, &open); !s) return s;
+  if (Status s = write_file(storage_, dir_ + "/" + entry.name + ".part", header, &open); !s)
+    return s;
+  if (Status s = open->write({fbb_.GetBufferPointer(), fbb_.GetSize()}); !s) return s;
   unsynced_.push_back(std::move(open));
-  bytes_ += file.size();
+  bytes_ += entry.bytes;
   parts_.push_back(std::move(entry));
   return {};
 }

@@ -39,6 +39,7 @@ class CheckpointWriter {
   const std::string dir_;
   const uint64_t id_;
   std::vector<std::unique_ptr<WalFile>> unsynced_;
+  flatbuffers::FlatBufferBuilder fbb_;  // kept across parts, so its buffer is allocated once
   std::vector<CheckpointFileEntry> parts_;
   uint64_t bytes_ = 0;
   bool committed_ = false;
