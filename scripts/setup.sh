@@ -18,6 +18,7 @@ packages=(
   libflatbuffers-dev flatbuffers-compiler
   libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev zlib1g-dev libtomlplusplus-dev
+  curl  # bench/load scripts ask eddy for checkpoints and metrics
 )
 
 # Only the test suite needs these: promtool (in Debian's prometheus package) checks the /metrics

@@ -105,14 +105,26 @@ void MessageDedup::remember_logged(MessageIdHash id, WallTime claimed_at) {
 }
 
 std::string MessageDedup::snapshot_logged(WallTime now) const {
-  std::vector<Claim> logged;
+  // Room first, outside the locks: growing (and first touching) tens of megabytes under a shard's
+  // lock stalled every request whose id fell in that shard for as long (55 ms at p99 of /v1/track
+  // during a checkpoint, against 8 ms without the copy; bench/load/checkpoint_latency.sh).
+  size_t estimate = 0;
+  for (uint32_t i = 0; i < settings_.shards; ++i) {
+    std::lock_guard lock(shards_[i].mu);
+    estimate += shards_[i].times.size();
+  }
+  std::vector<Claim> logged(estimate + estimate / 8 + 64);
+  size_t n = 0;
   for (uint32_t i = 0; i < settings_.shards; ++i) {
     std::lock_guard lock(shards_[i].mu);
     for (const auto& [id, stored] : shards_[i].times) {
-      if ((stored & kLoggedBit) != 0 && time_of(stored) > now.value() - settings_.window_ms)
-        logged.push_back({id, time_of(stored)});
+      if ((stored & kLoggedBit) == 0 || time_of(stored) <= now.value() - settings_.window_ms)
+        continue;
+      if (n == logged.size()) logged.resize(n + n / 2 + 64);  // ids claimed since the estimate
+      logged[n++] = {id, time_of(stored)};
     }
   }
+  logged.resize(n);
   // Oldest first, so that a restore queues them in the order expiry walks.
   std::sort(logged.begin(), logged.end(),
             [](const Claim& a, const Claim& b) { return a.time < b.time; });
