@@ -202,6 +202,34 @@ TEST_F(Durability, CorruptionInTheMiddleStopsStartUpUnlessToldToSkip) {
   EXPECT_EQ(p.at("rfm").at("frequency").to_number<int64_t>(), 5);
 }
 
+TEST_F(Durability, ADirectoryThatIsNotEddysIsRefusedAndLeftAlone) {
+  fs::create_directories(dir_);
+  { std::ofstream(dir_ + "/notes.txt") << "mine"; }
+  EddyServer refused("durability", {}, dir_);
+  EXPECT_FALSE(refused.started());
+  EXPECT_NE(refused.process().wait_exit(30'000), 0);
+  EXPECT_NE(refused.process().output().find("is not an eddy data directory"), std::string::npos)
+      << refused.process().output();
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir_))
+    names.push_back(e.path().filename().string());
+  EXPECT_EQ(names, std::vector<std::string>{"notes.txt"});
+}
+
+TEST_F(Durability, ADirectoryFromANewerEddyIsRefused) {
+  {
+    auto first = start();
+    ASSERT_TRUE(first->started()) << first->process().output();
+    EXPECT_EQ(first->stop(), 0);
+  }
+  { std::ofstream(dir_ + "/EDDY") << "eddy data directory, format 99\n"; }
+  EddyServer refused("durability", {}, dir_);
+  EXPECT_FALSE(refused.started());
+  EXPECT_NE(refused.process().wait_exit(30'000), 0);
+  EXPECT_NE(refused.process().output().find("newer eddy (format 99"), std::string::npos)
+      << refused.process().output();
+}
+
 TEST_F(Durability, ASecondEddyOnTheSameDataDirectoryRefusesToStart) {
   auto first = start();
   ASSERT_TRUE(first->started()) << first->process().output();

@@ -32,6 +32,7 @@
 #include "runtime/engine.h"
 #include "runtime/intake.h"
 #include "runtime/log.h"
+#include "topologies/ecommerce/data_dir_format.h"
 #include "topologies/ecommerce/data_dir_lock.h"
 #include "topologies/ecommerce/ecommerce.h"
 #include "topologies/ecommerce/options.h"
@@ -220,11 +221,14 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // Before anything is created in it: a directory that is not eddy's is left as it was.
+  if (Status s = check_data_dir(options->data_dir); !s) return fail(s);
   std::error_code ec;
   std::filesystem::create_directories(options->data_dir, ec);
   if (ec) return fail({Errc::kIo, "--data-dir " + options->data_dir + ": " + ec.message()});
   auto lock = DataDirLock::acquire(options->data_dir);
   if (!lock) return fail(lock.status());
+  if (Status s = mark_data_dir(options->data_dir); !s) return fail(s);
 
   auto registry = std::make_shared<OperatorRegistry>();
   if (Status s = register_builtin_operators(*registry); !s) return fail(s);
