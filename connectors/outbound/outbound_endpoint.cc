@@ -35,7 +35,22 @@ bool OutboundEndpoint::wants(EventType type) const {
   return wanted.empty() || (type.value() < wanted.size() && wanted[type.value()]);
 }
 
+void OutboundEndpoint::skip_delivered(std::vector<OutboundMessage>& messages) {
+  if (!options_.delivered_ids) return;
+  const WallTime now = options_.clock->now();
+  std::erase_if(messages, [&](OutboundMessage& m) {
+    std::string key = name() + " " + m.id;
+    if (options_.delivered_ids->reserve(key, now) != IdReservation::kFresh) {
+      already_delivered_.fetch_add(1);
+      return true;
+    }
+    m.memory_key = std::move(key);
+    return false;
+  });
+}
+
 void OutboundEndpoint::enqueue(std::vector<OutboundMessage> messages) {
+  skip_delivered(messages);
   std::vector<std::pair<size_t, DeadLetterReason>> refused;
   bool post_pump = false;
   {
@@ -126,6 +141,7 @@ OutboundEndpointMetrics OutboundEndpoint::metrics() const {
   m.dead_letter_write_failures = dead_letter_failures_.load();
   m.in_flight = in_flight_gauge_.load();
   m.queue_depth = queued_gauge_.load() + retry_gauge_.load();
+  m.already_delivered = already_delivered_.load();
   m.disabled = disabled_flag_.load();
   return m;
 }
@@ -213,6 +229,10 @@ void OutboundEndpoint::on_answer(OutboundMessage message, const AttemptResult& r
   switch (classify_status(result.status)) {
     case DeliveryVerdict::kDelivered:
       delivered_.fetch_add(1);
+      if (!message.memory_key.empty()) {
+        // Remembered in memory even when the write fails; only a restart would then forget it.
+        (void)options_.delivered_ids->commit(message.memory_key, options_.clock->now());
+      }
       release(1);
       return;
     case DeliveryVerdict::kGone:
@@ -311,6 +331,8 @@ void OutboundEndpoint::give_up(const OutboundMessage& message, DeadLetterReason 
 }
 
 void OutboundEndpoint::dead_letter(const OutboundMessage& message, DeadLetterReason reason) {
+  // Not delivered: a later emission of the same event (a replay) may try again.
+  if (!message.memory_key.empty()) options_.delivered_ids->release(message.memory_key);
   DeadLetterRecord record;
   record.time = options_.clock->now();
   record.endpoint = name();

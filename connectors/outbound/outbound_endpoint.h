@@ -24,6 +24,7 @@
 #include "connectors/outbound/outbound_message.h"
 #include "connectors/outbound/webhook_endpoint.h"
 #include "connectors/webhooks/standard_webhooks.h"
+#include "connectors/webhooks/webhook_id_store.h"
 #include "runtime/clock.h"
 #include "runtime/ids.h"
 
@@ -42,6 +43,8 @@ struct OutboundEndpointMetrics {
   uint64_t in_flight = 0;
   // Events held and not on the wire: queued, or waiting for their next attempt.
   uint64_t queue_depth = 0;
+  // Events not sent because the memory says the endpoint was delivered them before (a replay).
+  uint64_t already_delivered = 0;
   bool disabled = false;
 
   uint64_t dead_lettered_for(DeadLetterReason reason) const {
@@ -69,6 +72,8 @@ class OutboundEndpoint : public std::enable_shared_from_this<OutboundEndpoint> {
     // Indexed by EventType value; empty when the endpoint takes every event.
     std::vector<bool> wanted_types;
     std::shared_ptr<DeadLetterFile> dead_letters;
+    // The delivered-id memory (OutboundSettings::delivered_ids); null for none.
+    std::shared_ptr<WebhookIdStore> delivered_ids;
     const Clock* clock = nullptr;
     uint64_t seed = 0;
     // Called (from any thread) whenever held() drops to zero.
@@ -83,6 +88,9 @@ class OutboundEndpoint : public std::enable_shared_from_this<OutboundEndpoint> {
   // Takes the messages there is room for and dead-letters the rest at once (queue_full,
   // endpoint_gone, or shutdown after close_intake()). Never waits for I/O but that write.
   void enqueue(std::vector<OutboundMessage> messages);
+  // Reserves each message's id in the delivered-id memory and drops (and counts) those the
+  // endpoint was delivered before or has in hand already.
+  void skip_delivered(std::vector<OutboundMessage>& messages);
   void close_intake();
   // Keeps delivering, but dead-letters at once any retry that would come after `deadline`.
   void drain_until(std::chrono::steady_clock::time_point deadline);
@@ -145,6 +153,7 @@ class OutboundEndpoint : public std::enable_shared_from_this<OutboundEndpoint> {
 
   // Counters, readable from any thread.
   std::atomic<uint64_t> delivered_{0};
+  std::atomic<uint64_t> already_delivered_{0};
   std::atomic<uint64_t> attempts_{0};
   std::atomic<uint64_t> retried_{0};
   std::array<std::atomic<uint64_t>, kDeadLetterReasonCount> dead_lettered_{};

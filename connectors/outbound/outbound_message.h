@@ -17,6 +17,8 @@ struct OutboundMessage {
   uint32_t attempts = 0;
   unsigned last_status = 0;  // 0 until a receiver answered
   std::string last_error;    // the last transport failure; empty once a receiver answered
+  // Its key in the delivered-id memory, reserved while it is held; empty without a memory.
+  std::string memory_key;
 };
 
 // The webhook-id of an event. Operators give triggers a deterministic `trigger_id` property, so a

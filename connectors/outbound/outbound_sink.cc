@@ -55,15 +55,18 @@ Result<std::shared_ptr<OutboundSink>> OutboundSink::create(std::vector<WebhookEn
   const uint64_t seed = settings.random_seed
                             ? *settings.random_seed
                             : (uint64_t{std::random_device{}()} << 32) ^ std::random_device{}();
-  std::shared_ptr<OutboundSink> sink(new OutboundSink(std::move(serialize), settings.clock));
+  std::shared_ptr<OutboundSink> sink(
+      new OutboundSink(std::move(serialize), settings.clock, std::move(settings.delivered_ids)));
   if (Status s = sink->add_endpoints(std::move(endpoints), types, seed); !s) return s;
   sink->start(settings.io_threads);
   return sink;
 }
 
-OutboundSink::OutboundSink(EventSerializer serialize, const Clock* clock)
+OutboundSink::OutboundSink(EventSerializer serialize, const Clock* clock,
+                           std::shared_ptr<WebhookIdStore> delivered_ids)
     : clock_(clock != nullptr ? clock : &system_clock_),
       serialize_(std::move(serialize)),
+      delivered_ids_(std::move(delivered_ids)),
       work_(boost::asio::make_work_guard(io_)) {}
 
 Status OutboundSink::add_endpoints(std::vector<WebhookEndpoint> endpoints,
@@ -87,6 +90,7 @@ Status OutboundSink::add_endpoints(std::vector<WebhookEndpoint> endpoints,
     }
     options.dead_letters = file;
     options.clock = clock_;
+    options.delivered_ids = delivered_ids_;
     options.seed = seed + i;
     options.on_drained = [this] { notify_drained(); };
     options.config = std::move(config);

@@ -15,6 +15,7 @@
 
 #include "connectors/outbound/outbound_endpoint.h"
 #include "connectors/outbound/webhook_endpoint.h"
+#include "connectors/webhooks/webhook_id_store.h"
 #include "runtime/clock.h"
 #include "runtime/event.h"
 #include "runtime/event_types.h"
@@ -32,6 +33,10 @@ struct OutboundSettings {
   // Stamps webhook-timestamp and dead letters, and dates Retry-After; the system clock when null.
   // Must outlive the sink. Waits themselves are timed by the steady clock.
   const Clock* clock = nullptr;
+  // Which events each endpoint has been delivered, so that one re-emitted by a replay of the log
+  // after a restart is not delivered again; null for no memory. Keyed by endpoint name and
+  // webhook-id, which operators make the same on replay.
+  std::shared_ptr<WebhookIdStore> delivered_ids;
 };
 
 // Turns an event into a request body. eddy passes event_to_json (connectors/ndjson_file_sink.h):
@@ -79,7 +84,8 @@ class OutboundSink final : public Sink {
   void visit(const std::function<void(const OutboundEndpointMetrics&)>& visitor) const;
 
  private:
-  OutboundSink(EventSerializer serialize, const Clock* clock);
+  OutboundSink(EventSerializer serialize, const Clock* clock,
+               std::shared_ptr<WebhookIdStore> delivered_ids);
   Status add_endpoints(std::vector<WebhookEndpoint> endpoints, const EventTypeRegistry& types,
                        uint64_t seed);
   void start(uint32_t io_threads);
@@ -90,6 +96,7 @@ class OutboundSink final : public Sink {
   SystemClock system_clock_;
   const Clock* clock_;
   EventSerializer serialize_;
+  std::shared_ptr<WebhookIdStore> delivered_ids_;
   // Declared before the endpoints: their sockets and timers must go before the io_context does.
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;

@@ -105,5 +105,55 @@ TEST(Outbound, WhatCannotBeDeliveredIsWrittenToTheDeadLetterFile) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(Outbound, AnEventAReplayEmitsAgainIsNotDeliveredTwice) {
+  test::TestReceiver receiver;
+  receiver.set_default(answer(200));
+  const std::string config_dir = temp_dir("replay-config");
+  std::filesystem::create_directories(config_dir);
+  const std::string config = config_dir + "/eddy.toml";
+  std::ofstream(config) << "[[outbound.endpoints]]\nname = \"crm\"\nurl = \"" << receiver.url()
+                        << "\"\nevent_types = [\"Segment Entered\"]\n";
+  const std::string data = temp_dir("replay-data");
+  // No checkpoint: the restart replays the whole log, and the segment change comes out again.
+  const std::vector<std::string> args = {"--config", config, "--checkpoint-interval-ms", "0"};
+  {
+    EddyServer first("replay", args, data);
+    ASSERT_TRUE(first.started()) << first.process().output();
+    HttpClient c = first.client();
+    ASSERT_EQ(c.request("PUT", "/v1/segments/vip", R"({"enter":"rfm.monetary >= 100"})").status,
+              200);
+    ASSERT_EQ(c.post("/v1/track",
+                     R"({"userId":"v1","event":"Order Completed","properties":{"revenue":250}})")
+                  .status,
+              200);
+    ASSERT_TRUE(receiver.wait_for_requests(1, std::chrono::seconds(30)));
+    // The delivery is remembered once its record is in the file (after an 8-byte header).
+    const std::string memory = data + "/out/delivered-ids.log";
+    ASSERT_TRUE(eventually([&] {
+      std::error_code ec;
+      return std::filesystem::file_size(memory, ec) > 8;
+    }));
+    first.crash();
+  }
+  EddyServer second("replay", args, data);
+  ASSERT_TRUE(second.started()) << second.process().output();
+  HttpClient c = second.client();
+  // Another customer's change after the replay: once it arrives, a redelivery of the first
+  // would have arrived before it.
+  ASSERT_EQ(c.post("/v1/track",
+                   R"({"userId":"v2","event":"Order Completed","properties":{"revenue":300}})")
+                .status,
+            200);
+  ASSERT_TRUE(receiver.wait_for_requests(2, std::chrono::seconds(30)));
+  EXPECT_EQ(second.stop(), 0);
+  const auto requests = receiver.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_NE(requests[0].body.find("\"v1\""), std::string::npos);
+  EXPECT_NE(requests[1].body.find("\"v2\""), std::string::npos) << requests[1].body;
+  EXPECT_NE(second.process().output().find(R"("events":1)"), std::string::npos)
+      << "the first order was replayed";
+  std::filesystem::remove_all(config_dir);
+}
+
 }  // namespace
 }  // namespace eddy::e2e

@@ -147,6 +147,10 @@ void add_outbound_metrics(metrics::MetricsRegistry& registry, const OutboundSink
                    {"reason", dead_letter_reason_name(static_cast<DeadLetterReason>(r))}},
                   static_cast<double>(m.dead_lettered[r]));
       }
+      w.counter("eddy_outbound_already_delivered_total",
+                "Events emitted again (by a replay after a restart) and not sent, because the "
+                "endpoint was delivered them before",
+                endpoint, static_cast<double>(m.already_delivered));
       w.gauge("eddy_outbound_in_flight", "Delivery requests on the wire", endpoint,
               static_cast<double>(m.in_flight));
       w.gauge("eddy_outbound_queue_depth", "Events held for an endpoint and not on the wire",
@@ -252,9 +256,21 @@ int main(int argc, char** argv) {
   if (!options->outbound_endpoints.empty()) {
     std::filesystem::create_directories(options->data_dir + "/out", ec);
     auto types = std::make_shared<EventTypeRegistry>(topology->types());
-    auto created =
-        OutboundSink::create(options->outbound_endpoints, *types,
-                             [types](const EventRef& e) { return event_to_json(e, *types); });
+    WebhookIdStoreSettings memory;
+    memory.directory = options->data_dir + "/out";
+    memory.file_name = "delivered-ids.log";
+    memory.window_ms = options->outbound_delivered_ids_window_ms;
+    memory.max_entries = static_cast<size_t>(options->outbound_delivered_ids_max_entries);
+    // Not synced per delivery: a machine crash may forget the last deliveries, and a replay then
+    // delivers those again (receivers de-duplicate on webhook-id); a process crash forgets none.
+    memory.fsync = FsyncPolicy::kNone;
+    auto delivered = WebhookIdStore::open(memory, clock.now());
+    if (!delivered) return fail(delivered.status());
+    OutboundSettings outbound_settings;
+    outbound_settings.delivered_ids = std::move(delivered).value();
+    auto created = OutboundSink::create(
+        options->outbound_endpoints, *types,
+        [types](const EventRef& e) { return event_to_json(e, *types); }, outbound_settings);
     if (!created) return fail(created.status());
     outbound = std::move(created).value();
   }

@@ -105,6 +105,20 @@ void add_wal_settings(std::vector<Setting>& s) {
                }});
 }
 
+void add_outbound_settings(std::vector<Setting>& s) {
+  using O = EddyOptions;
+  s.push_back(number(
+      "outbound.delivered_ids_window_ms", "outbound-delivered-ids-window-ms",
+      "how long a delivered outbound webhook-id is remembered, so that an event a "
+      "replay emits again is not delivered twice (86400000)",
+      1000, kBig, [](O & o) -> auto& { return o.outbound_delivered_ids_window_ms; }));
+  s.push_back(number(
+      "outbound.delivered_ids_max_entries", "outbound-delivered-ids-max-entries",
+      "delivered outbound webhook-ids remembered at most; the oldest go first "
+      "(1000000)",
+      1, kBig, [](O & o) -> auto& { return o.outbound_delivered_ids_max_entries; }));
+}
+
 void add_checkpoint_settings(std::vector<Setting>& s) {
   using O = EddyOptions;
   s.push_back(number(
@@ -325,6 +339,7 @@ std::vector<Setting> make_settings() {
                }});
   add_wal_settings(s);
   add_checkpoint_settings(s);
+  add_outbound_settings(s);
   return s;
 }
 

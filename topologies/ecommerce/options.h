@@ -58,6 +58,10 @@ struct EddyOptions {
   // `[[outbound.endpoints]]`. An endpoint without a dead-letter file gets
   // <data_dir>/out/dead_letters.ndjson.
   std::vector<WebhookEndpoint> outbound_endpoints;
+  // How long, and how many, delivered webhook-ids are remembered in
+  // <data_dir>/out/delivered-ids.log, so that events a replay emits again are not redelivered.
+  int64_t outbound_delivered_ids_window_ms = 24 * kMillisPerHour;
+  int64_t outbound_delivered_ids_max_entries = 1'000'000;
   bool help = false;
 };
 
