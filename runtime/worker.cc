@@ -155,6 +155,8 @@ void Worker::release_deferred() {
   while (!deferred_.empty() && deferred_.front().source_batches_before <= source_batches_seen_) {
     Message m = std::move(deferred_.front());
     deferred_.pop_front();
+    // A barrier or an end promises that everything before it was handled, held input included.
+    finish_snapshot();
     if (m.kind == MessageKind::kBarrier) {
       handle_barrier(StageId(0), m.sender, m.barrier);
     } else {
