@@ -68,6 +68,9 @@ class MessageDedup {
   void remember_logged(MessageIdHash id, WallTime claimed_at);
   // The logged ids still inside the window at `now`, oldest first, for a checkpoint.
   std::string snapshot_logged(WallTime now) const;
+  // Makes room for about `ids` more ids (at most max_entries in all), so that a replay does not
+  // grow and rehash the maps as it goes.
+  void reserve(size_t ids);
   // Remembers the ids of a snapshot_logged() (on top of what is already remembered).
   bool restore_logged(std::string_view snapshot);
 

@@ -1,8 +1,16 @@
 #include "runtime/durability/wal_reader.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <utility>
 
 #include "runtime/log.h"
 
@@ -12,17 +20,47 @@ namespace fs = std::filesystem;
 
 namespace {
 
-Result<std::vector<uint8_t>> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) return Status{Errc::kIo, "cannot open " + path};
-  const auto size = static_cast<size_t>(in.tellg());
-  std::vector<uint8_t> bytes(size);
-  in.seekg(0);
-  if (size > 0 &&
-      !in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size)))
-    return Status{Errc::kIo, "cannot read " + path};
-  return bytes;
-}
+// A segment mapped read-only: replay reads the page cache in place. Reading it into a buffer
+// instead cost a zeroed allocation (page faults) and a copy per byte, a third of a replay's time.
+class MappedSegment {
+ public:
+  static Result<MappedSegment> open(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Status{Errc::kIo, "cannot open " + path + ": " + std::strerror(errno)};
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+      const int err = errno;
+      ::close(fd);
+      return Status{Errc::kIo, "cannot stat " + path + ": " + std::strerror(err)};
+    }
+    MappedSegment out;
+    out.size_ = static_cast<size_t>(st.st_size);
+    if (out.size_ > 0) {
+      void* at = ::mmap(nullptr, out.size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+      if (at == MAP_FAILED) {
+        const int err = errno;
+        ::close(fd);
+        return Status{Errc::kIo, "cannot map " + path + ": " + std::strerror(err)};
+      }
+      out.data_ = static_cast<const uint8_t*>(at);
+      ::madvise(at, out.size_, MADV_SEQUENTIAL);
+    }
+    ::close(fd);
+    return out;
+  }
+  MappedSegment(MappedSegment&& other) noexcept
+      : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+  MappedSegment& operator=(MappedSegment&&) = delete;
+  ~MappedSegment() {
+    if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
+  }
+  std::span<const uint8_t> bytes() const { return {data_, size_}; }
+
+ private:
+  MappedSegment() = default;
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+};
 
 // The position of the next frame at or after `from` that passes its checks, or bytes.size().
 size_t find_next_frame(std::span<const uint8_t> bytes, size_t from) {
@@ -51,9 +89,9 @@ const char* describe(FrameCheck c) {
 // Reads one segment from byte `pos` of the file.
 Status read_segment(const WalSegmentFile& seg, bool last, size_t pos, const WalReadOptions& options,
                     const std::function<Status(const WalRecord&)>& visit, WalReadSummary& sum) {
-  auto loaded = read_file(seg.path);
+  auto loaded = MappedSegment::open(seg.path);
   if (!loaded) return loaded.status();
-  const std::span<const uint8_t> bytes(*loaded);
+  const std::span<const uint8_t> bytes = loaded->bytes();
   if (last) {
     sum.tail_path = seg.path;
     sum.tail_first_offset = seg.first_offset;
