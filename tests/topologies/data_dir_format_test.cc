@@ -40,6 +40,7 @@ TEST_F(DataDirFormat, ADirectoryOfAnEddyFromBeforeTheMarkerIsFine) {
   fs::create_directory(dir_ + "/out");
   write("LOCK", "123");
   write("webhook-ids.log", "");
+  write("eddy.toml", "[runtime]\nworkers = 1\n");
   EXPECT_TRUE(check_data_dir(dir_).is_ok());
 }
 

@@ -18,10 +18,11 @@ namespace fs = std::filesystem;
 constexpr std::string_view kMarkerName = "EDDY";
 constexpr std::string_view kMarkerPrefix = "eddy data directory, format ";
 
-// What eddy itself puts in a data directory.
+// What eddy itself puts in a data directory, and its configuration file, which people keep
+// beside the data.
 bool is_eddy_entry(const std::string& name) {
-  static constexpr std::array<std::string_view, 6> kEntries = {
-      "wal", "checkpoints", "out", "LOCK", "webhook-ids.log", "EDDY.tmp"};
+  static constexpr std::array<std::string_view, 7> kEntries = {
+      "wal", "checkpoints", "out", "LOCK", "webhook-ids.log", "EDDY.tmp", "eddy.toml"};
   for (std::string_view e : kEntries) {
     if (name == e) return true;
   }
