@@ -307,6 +307,18 @@ int main(int argc, char** argv) {
     return journal->command(target, command, std::move(done));
   };
 
+  // Set before the server starts, as io threads read it; the checkpointer exists after recovery.
+  std::atomic<Checkpointer*> checkpointer_ptr{nullptr};
+  api.checkpoint = [&checkpointer_ptr](std::function<void(Result<boost::json::object>)> done) {
+    Checkpointer* checkpointer = checkpointer_ptr.load(std::memory_order_acquire);
+    if (checkpointer == nullptr)
+      return Status(Errc::kBusy, "eddy is recovering its state; retry shortly");
+    return checkpointer->request([done = std::move(done)](const Result<CheckpointInfo>& r) {
+      if (!r) return done(r.status());
+      done(checkpoint_json(*r));
+    });
+  };
+
   auto router = std::make_shared<Router>(options->http.tokens);
   add_all_routes(*router, {.api = &api,
                            .ingest = &ingest,
@@ -371,13 +383,8 @@ int main(int argc, char** argv) {
       engine, journal, wal, *recovered->checkpoints, checkpoint_settings,
       {{kMessageIdsPart, [&dedup, &clock] { return dedup.snapshot_logged(clock.now()); }}}, clock);
   checkpointer.set_segment_definitions([&engine] { return segment_definitions(engine); });
-  api.checkpoint = [&checkpointer](std::function<void(Result<boost::json::object>)> done) {
-    return checkpointer.request([done = std::move(done)](const Result<CheckpointInfo>& r) {
-      if (!r) return done(r.status());
-      done(checkpoint_json(*r));
-    });
-  };
   checkpointer.start();
+  checkpointer_ptr = &checkpointer;
   journal_ptr = &journal;
   intake.open(journal);
   log_line(LogLevel::kInfo, "eddy ready", {{"http_port", server.port()}});
