@@ -285,6 +285,12 @@ void Segments::on_watermark(EventTime watermark, KeyVisitor& keys) {
   });
 }
 
+boost::json::object Segments::Definition::to_json() const {
+  boost::json::object o{{"id", id}, {"enter", enter}, {"min_dwell_ms", min_dwell_ms}};
+  if (!exit.empty()) o["exit"] = exit;
+  return o;
+}
+
 void Segments::snapshot(StateWriter& out) const {
   out.put<uint32_t>(static_cast<uint32_t>(segments_.size()));
   for (const Segment& seg : segments_) {

@@ -38,6 +38,8 @@ class Segments final : public Operator {
     std::string exit;  // empty: not (enter)
     int64_t min_dwell_ms = 0;
     bool operator==(const Definition&) const = default;
+    // As the REST API shows it and a checkpoint's manifest lists it.
+    boost::json::object to_json() const;
   };
   struct Member {
     KeyHash hash;

@@ -7,6 +7,7 @@
 #
 # Prints the eddy-load latency line of each run and the checkpoints eddy logged meanwhile.
 set -euo pipefail
+. "$(dirname "$0")/wait_for_eddy.sh"
 build="${1:-build}"
 preload="${2:-3000000}"
 rate="${3:-5000}"
@@ -18,13 +19,7 @@ trap 'kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm
 
 "$eddy" --http 127.0.0.1:0 --data-dir "$data/d" --checkpoint-interval-ms 0 ${EDDY_ARGS:-} 2>"$data/log" &
 pid=$!
-port=""
-for _ in $(seq 100); do
-  port=$(grep '"eddy ready"' "$data/log" | grep -o '"http_port":[0-9]*' | cut -d: -f2 || true)
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "eddy did not start" >&2; cat "$data/log" >&2; exit 1; }
+wait_for_eddy "$data/log"
 
 "$load" --target "127.0.0.1:$port" --mode bulk --batch-size 1000 --connections 2 \
   --customers 1000000 --customer-skew 0.5 --events "$preload" >/dev/null 2>&1

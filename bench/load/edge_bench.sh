@@ -7,6 +7,7 @@
 #
 # Prints one line per run: topology, mode, the eddy-load summary's throughput and latency lines.
 set -euo pipefail
+. "$(dirname "$0")/wait_for_eddy.sh"
 build="${1:-build}"
 seconds="${2:-10}"
 eddy="$build/topologies/eddy"
@@ -18,15 +19,7 @@ start_eddy() {
   rm -rf "$data/d"
   "$eddy" --topology "$1" --http 127.0.0.1:0 --data-dir "$data/d" 2>"$data/log" &
   pid=$!
-  for _ in $(seq 100); do
-    # The port once eddy is ready (it has replayed its log and takes input).
-    port=$(grep '"eddy ready"' "$data/log" | grep -o '"http_port":[0-9]*' | cut -d: -f2 || true)
-    [ -n "$port" ] && return 0
-    sleep 0.1
-  done
-  echo "eddy did not start" >&2
-  cat "$data/log" >&2
-  exit 1
+  wait_for_eddy "$data/log"
 }
 
 stop_eddy() {

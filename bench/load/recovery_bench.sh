@@ -6,6 +6,7 @@
 #
 #   bench/load/recovery_bench.sh [build-dir] [topology] [seconds-of-load]
 set -euo pipefail
+. "$(dirname "$0")/wait_for_eddy.sh"
 build="${1:-build}"
 topology="${2:-ecommerce}"
 seconds="${3:-8}"
@@ -19,15 +20,7 @@ start_eddy() {
   "$eddy" --topology "$topology" --http 127.0.0.1:0 --data-dir "$data/d" --wal-fsync none \
     --checkpoint-interval-ms 0 2>"$data/log" &
   pid=$!
-  port=""
-  for _ in $(seq 600); do
-    port=$(grep '"eddy ready"' "$data/log" | grep -o '"http_port":[0-9]*' | cut -d: -f2 || true)
-    [ -n "$port" ] && return 0
-    sleep 0.1
-  done
-  echo "eddy did not start" >&2
-  cat "$data/log" >&2
-  exit 1
+  wait_for_eddy "$data/log" 60  # a recovery replays the log first
 }
 
 fill() {

@@ -30,12 +30,6 @@ StageId profile_stage(const ApiContext& api) {
   return *api.engine->topology().find_stage(api.profile_stage);
 }
 
-boost::json::object definition_json(const Segments::Definition& d) {
-  boost::json::object o{{"id", d.id}, {"enter", d.enter}, {"min_dwell_ms", d.min_dwell_ms}};
-  if (!d.exit.empty()) o["exit"] = d.exit;
-  return o;
-}
-
 void list_segments(const ApiContext& api, Responder respond) {
   struct Gather {
     std::mutex mu;
@@ -58,7 +52,7 @@ void list_segments(const ApiContext& api, Responder respond) {
       [gather, respond] {
         boost::json::array list;
         for (const auto& [id, entry] : gather->by_id) {
-          boost::json::object o = definition_json(entry.first);
+          boost::json::object o = entry.first.to_json();
           o["size"] = entry.second;
           list.push_back(std::move(o));
         }

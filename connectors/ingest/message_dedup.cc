@@ -28,8 +28,7 @@ MessageDedup::MessageDedup(MessageDedupSettings settings)
 MessageDedup::~MessageDedup() = default;
 
 MessageDedup::Shard& MessageDedup::shard_of(MessageIdHash id) const {
-  // The map buckets by the low bits, so the shard takes the high ones.
-  return shards_[(id.value() >> 40) % settings_.shards];
+  return shards_[shard_index(id.value())];
 }
 
 void MessageDedup::trim(Shard& s, int64_t now) {
@@ -89,18 +88,22 @@ void MessageDedup::mark_logged(MessageIdHash id) {
   if (it != s.times.end()) it.value() |= kLoggedBit;
 }
 
-void MessageDedup::remember_logged(MessageIdHash id, WallTime claimed_at) {
-  Shard& s = shard_of(id);
-  std::lock_guard lock(s.mu);
-  auto [it, inserted] = s.times.try_emplace(id.value(), claimed_at.value() | kLoggedBit);
+void MessageDedup::remember_logged_locked(Shard& s, uint64_t id, int64_t claimed_at) {
+  auto [it, inserted] = s.times.try_emplace(id, claimed_at | kLoggedBit);
   if (!inserted) {
-    if (time_of(it->second) >= claimed_at.value()) {
+    if (time_of(it->second) >= claimed_at) {
       it.value() |= kLoggedBit;
       return;
     }
-    it.value() = claimed_at.value() | kLoggedBit;
+    it.value() = claimed_at | kLoggedBit;
   }
-  s.order.push_back({id.value(), claimed_at.value()});
+  s.order.push_back({id, claimed_at});
+}
+
+void MessageDedup::remember_logged(MessageIdHash id, WallTime claimed_at) {
+  Shard& s = shard_of(id);
+  std::lock_guard lock(s.mu);
+  remember_logged_locked(s, id.value(), claimed_at.value());
   trim(s, claimed_at.value());
 }
 
@@ -153,23 +156,14 @@ bool MessageDedup::restore_logged(std::string_view snapshot) {
   for (size_t at = 0; at < snapshot.size(); at += sizeof(Claim)) {
     Claim c{};
     std::memcpy(&c, snapshot.data() + at, sizeof(Claim));
-    by_shard[(c.id >> 40) % settings_.shards].push_back(c);
+    by_shard[shard_index(c.id)].push_back(c);
   }
   for (uint32_t i = 0; i < settings_.shards; ++i) {
     if (by_shard[i].empty()) continue;
     Shard& s = shards_[i];
     std::lock_guard lock(s.mu);
-    for (const Claim& c : by_shard[i]) {
-      auto [it, inserted] = s.times.try_emplace(c.id, c.time | kLoggedBit);
-      if (!inserted) {
-        if (time_of(it->second) >= c.time) {
-          it.value() |= kLoggedBit;
-          continue;
-        }
-        it.value() = c.time | kLoggedBit;
-      }
-      s.order.push_back(c);
-    }
+    for (const Claim& c : by_shard[i])
+      remember_logged_locked(s, c.id, c.time);
     // The snapshot is oldest first, so its last claim is this shard's newest.
     trim(s, by_shard[i].back().time);
   }

@@ -99,7 +99,11 @@ class MessageDedup {
     std::deque<Claim> order;
   };
 
+  // The map buckets by the low bits, so the shard takes the high ones.
+  size_t shard_index(uint64_t id) const { return (id >> 40) % settings_.shards; }
   Shard& shard_of(MessageIdHash id) const;
+  // Claims `id` as logged at `claimed_at` unless a later claim holds it; the caller holds s.mu.
+  void remember_logged_locked(Shard& s, uint64_t id, int64_t claimed_at);
   void trim(Shard& s, int64_t now);
 
   MessageDedupSettings settings_;

@@ -180,12 +180,8 @@ std::vector<std::string> segment_definitions(Engine& engine) {
   Status s = engine.run_on_key(stage, "", [promise](Worker&, StageInstance& inst, KeyHash) {
     std::vector<std::string> out;
     if (auto op = inst.find_operator(kSegmentsOperator)) {
-      for (const auto& [def, members] : static_cast<const Segments&>(inst.op(*op)).definitions()) {
-        boost::json::object o{
-            {"id", def.id}, {"enter", def.enter}, {"min_dwell_ms", def.min_dwell_ms}};
-        if (!def.exit.empty()) o["exit"] = def.exit;
-        out.push_back(boost::json::serialize(o));
-      }
+      for (const auto& [def, members] : static_cast<const Segments&>(inst.op(*op)).definitions())
+        out.push_back(boost::json::serialize(def.to_json()));
     }
     promise->set_value(std::move(out));
   });
