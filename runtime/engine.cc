@@ -3,6 +3,7 @@
 #include <future>
 
 #include "runtime/key_hash.h"
+#include "runtime/snapshot_request.h"
 
 namespace eddy {
 
@@ -29,8 +30,8 @@ Status Engine::init() {
     fabric_.boards.push_back(std::make_unique<AggregateBoard>(fabric_.settings.resolved_workers()));
   }
   for (uint32_t w = 0; w < fabric_.workers; ++w) {
-    fabric_.inboxes.push_back(
-        std::make_unique<Inbox>(spec_.stage_count(), fabric_.settings.inbox_capacity_events));
+    fabric_.inboxes.push_back(std::make_unique<Inbox>(
+        spec_.stage_count(), fabric_.settings.inbox_capacity_events, fabric_.workers));
   }
   for (const StageSpec& stage : spec_.stages()) {
     std::vector<Sink*> bound;
@@ -150,41 +151,16 @@ Status Engine::run_on_key(StageId stage, std::string_view key,
 Status Engine::snapshot_key_groups(
     std::function<void(KeyGroupState)> on_group,
     std::function<void(std::chrono::microseconds worst_pause)> done) {
-  if (spec_.stage_count() != 1) {
-    return {Errc::kInvalidArgument,
-            "snapshots of topologies with more than one stage need aligned barriers across "
-            "exchanges, which are not built yet"};
-  }
   GateHolder held(gate_);
   if (!held.entered()) return {Errc::kStopped, "the engine is stopped"};
-  struct Gather {
-    std::function<void(KeyGroupState)> on_group;
-    std::function<void(std::chrono::microseconds)> done;
-    std::atomic<uint32_t> remaining;
-    std::atomic<int64_t> worst_us{0};
-  };
-  auto gather = std::make_shared<Gather>();
-  gather->on_group = std::move(on_group);
-  gather->done = std::move(done);
-  gather->remaining.store(fabric_.workers);
-  for (uint32_t w = 0; w < fabric_.workers; ++w) {
-    // Not refused as busy: a checkpoint that skipped a worker would be no checkpoint.
-    pending_tasks_.fetch_add(1, std::memory_order_acq_rel);
-    push_task(WorkerId(w), StageId(0), [gather](Worker& worker) {
-      worker.begin_snapshot(
-          [gather](KeyGroup g, std::string bytes) {
-            gather->on_group(KeyGroupState{g, std::move(bytes)});
-          },
-          [gather](std::chrono::microseconds pause) {
-            int64_t worst = gather->worst_us.load();
-            while (pause.count() > worst &&
-                   !gather->worst_us.compare_exchange_weak(worst, pause.count())) {
-            }
-            if (gather->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1)
-              gather->done(std::chrono::microseconds(gather->worst_us.load()));
-          });
-    });
-  }
+  auto request = std::make_shared<SnapshotRequest>(
+      fabric_.workers,
+      [on_group = std::move(on_group)](KeyGroup g, std::string bytes) {
+        on_group(KeyGroupState{g, std::move(bytes)});
+      },
+      std::move(done));
+  // A barrier, not a task: it follows every batch the source sent before it, from any thread.
+  source_->broadcast_marker(MessageKind::kBarrier, 0, request);
   return {};
 }
 

@@ -91,13 +91,14 @@ class Engine {
     KeyGroup group;
     std::string bytes;
   };
-  // Captures the state of every key group once the workers have handled everything the calling
-  // thread submitted before the call: a consistent cut, since each worker takes input for its
-  // first stage in the order each producer sent it. For topologies of one stage only; one with
-  // exchanges needs aligned barriers across stages, which are not built yet, and is refused.
-  // Each worker copies one key group at a time and goes on with the others' input in between
-  // (Worker::begin_snapshot). `on_group` runs on worker threads, once per key group, with no I/O;
-  // `done` runs once after the last, with the longest a worker stopped for one copy.
+  // Captures the state of every key group as of a barrier that follows everything submitted before
+  // the call: a consistent cut. With exchanges, the barrier is aligned at every later stage (a
+  // worker takes a stage's state once every sender's copy of the barrier has come in, keeping back
+  // what those senders sent after it), so each stage's state reflects exactly the input before the
+  // cut, and nothing is in flight between stages. Each worker copies one key group at a time and
+  // goes on with the others' input in between (IncrementalSnapshot). `on_group` runs on worker
+  // threads, once per key group, with no I/O; `done` runs once after the last, with the longest a
+  // worker stopped for one copy.
   Status snapshot_key_groups(std::function<void(KeyGroupState)> on_group,
                              std::function<void(std::chrono::microseconds worst_pause)> done);
   // Puts key groups back from snapshot_key_groups() bytes, on the workers that own them now (the

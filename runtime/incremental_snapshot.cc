@@ -7,10 +7,9 @@
 namespace eddy {
 
 IncrementalSnapshot::IncrementalSnapshot(const std::vector<KeyGroup>& owned, uint32_t key_groups,
-                                         OnGroup on_group, Done done)
+                                         std::shared_ptr<SnapshotRequest> request)
     : key_groups_(key_groups),
-      on_group_(std::move(on_group)),
-      done_(std::move(done)),
+      request_(std::move(request)),
       pending_(key_groups, false),
       held_(key_groups),
       held_count_(key_groups, 0),
@@ -40,8 +39,14 @@ EventBatch IncrementalSnapshot::hold(EventBatch batch) {
   return now;
 }
 
-void IncrementalSnapshot::hold_watermark(EventTime wm) {
-  if (!held_watermark_ || wm > *held_watermark_) held_watermark_ = wm;
+void IncrementalSnapshot::hold_watermark(uint32_t sender, EventTime wm) {
+  for (auto& [from, held] : held_watermarks_) {
+    if (from == sender) {
+      held = std::max(held, wm);
+      return;
+    }
+  }
+  held_watermarks_.emplace_back(sender, wm);
 }
 
 std::optional<KeyGroup> IncrementalSnapshot::next() const {
@@ -57,21 +62,15 @@ std::optional<KeyGroup> IncrementalSnapshot::next() const {
   return best;
 }
 
-std::vector<EventBatch> IncrementalSnapshot::taken(KeyGroup g, std::string bytes,
-                                                   std::chrono::microseconds pause) {
+std::vector<EventBatch> IncrementalSnapshot::taken(KeyGroup g, std::chrono::microseconds pause) {
   pending_[g.value()] = false;
   --remaining_;
   worst_pause_ = std::max(worst_pause_, pause);
-  on_group_(g, std::move(bytes));
   held_events_ -= held_count_[g.value()];
   held_count_[g.value()] = 0;
   std::vector<EventBatch> out;
   out.swap(held_[g.value()]);
   return out;
-}
-
-void IncrementalSnapshot::finish() {
-  done_(worst_pause_);
 }
 
 }  // namespace eddy

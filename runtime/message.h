@@ -9,6 +9,7 @@
 
 namespace eddy {
 
+class SnapshotRequest;
 class Worker;
 
 // Sender id of messages that come from the source rather than from another worker.
@@ -28,6 +29,9 @@ struct Message {
   EventBatch batch;
   EventTime watermark;
   uint64_t barrier = 0;
+  // On a barrier: the snapshot each stage takes when the barrier has aligned there; null for a
+  // barrier that only marks a point (Engine::sync).
+  std::shared_ptr<SnapshotRequest> snapshot;
   // On barriers and ends from the source: how many source batches the source had sent to this
   // worker before it. Queues are FIFO per producer only, so a marker sent by one thread can
   // overtake batches sent earlier by another; the worker holds the marker back until it has seen

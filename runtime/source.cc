@@ -172,12 +172,14 @@ void Source::broadcast_watermark(EventTime wm) {
   }
 }
 
-void Source::broadcast_marker(MessageKind kind, uint64_t barrier_id) {
+void Source::broadcast_marker(MessageKind kind, uint64_t barrier_id,
+                              const std::shared_ptr<SnapshotRequest>& snapshot) {
   for (uint32_t w = 0; w < workers_; ++w) {
     Message m;
     m.kind = kind;
     m.sender = kFromSource;
     m.barrier = barrier_id;
+    m.snapshot = snapshot;
     m.source_batches_before = sent_batches_[w].load(std::memory_order_acquire);
     inboxes_[w]->push(StageId(0), std::move(m));
   }

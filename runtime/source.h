@@ -73,7 +73,8 @@ class Source {
 
   // Pushes a control message to every worker's first stage, carrying how many batches were sent to
   // that worker before it. The caller must hold the gate (or have closed it).
-  void broadcast_marker(MessageKind kind, uint64_t barrier_id);
+  void broadcast_marker(MessageKind kind, uint64_t barrier_id,
+                        const std::shared_ptr<SnapshotRequest>& snapshot = nullptr);
 
  private:
   std::optional<RejectReason> check(const EventRef& e) const;

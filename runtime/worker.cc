@@ -46,7 +46,8 @@ Status Worker::init() {
   last_snapshot_bytes_.assign(groups, 0);
   watermark_.assign(stage_count_, kMinEventTime);
   sender_watermark_.assign(stage_count_, std::vector<EventTime>(fabric_.workers, kMinEventTime));
-  barrier_arrivals_.resize(stage_count_);
+  alignments_.resize(stage_count_);
+  snapshots_.resize(stage_count_);
   end_arrivals_.assign(stage_count_, 0);
   outboxes_.resize(stage_count_);
   for (uint32_t s = 1; s < stage_count_; ++s)
@@ -96,30 +97,39 @@ bool Worker::drain(StageId stage) {
   const size_t n = inbox().pop(stage, batch, kPopMessages);
   if (n == 0) return false;
   for (size_t i = 0; i < n; ++i)
-    handle(stage, batch[i]);
+    consume(stage, batch[i]);
   if (!is_last(stage)) flush_outboxes(StageId(stage.value() + 1));
   flush_sinks();
   return true;
 }
 
-void Worker::handle(StageId stage, Message& m) {
-  if (snapshot_) {
-    // Input of the first stage is held per group or let through (IncrementalSnapshot); anything
-    // else that could change state, or that promises everything before it is done, waits for the
-    // whole snapshot. Snapshots are of single-stage topologies only.
-    const bool holdable = stage.value() == 0 && m.sender == kFromSource &&
-                          (m.kind == MessageKind::kEvents || m.kind == MessageKind::kWatermark);
-    const bool reads = m.kind == MessageKind::kTask && !m.task_writes;
-    if (!holdable && !reads) finish_snapshot();
+void Worker::consume(StageId stage, Message& m) {
+  if (parks(stage, m)) {
+    alignments_[stage.value()].held.push_back(std::move(m));
+    return;
   }
+  const uint32_t sender = m.sender;
+  const auto events = m.kind == MessageKind::kEvents ? static_cast<int64_t>(m.batch.size()) : 0;
+  handle(stage, m);
+  if (events != 0) inbox().release(stage, events, sender);
+}
+
+bool Worker::parks(StageId stage, const Message& m) const {
+  if (m.sender == kFromSource) return false;  // the source's input and tasks are never aligned
+  const Alignment& a = alignments_[stage.value()];
+  return a.count != 0 && a.arrived[m.sender];
+}
+
+void Worker::handle(StageId stage, Message& m) {
+  IncrementalSnapshot* snapshot = snapshots_[stage.value()].get();
   switch (m.kind) {
     case MessageKind::kEvents:
-      if (snapshot_) {
-        const EventBatch now = snapshot_->hold(std::move(m.batch));
+      if (snapshot != nullptr) {
+        const EventBatch now = snapshot->hold(std::move(m.batch));
         if (!now.empty()) handle_events(stage, now);
         // Held input is out of the inbox's budget; past a bound the rest is copied in one go.
-        if (snapshot_->held_events() > static_cast<size_t>(inbox().capacity_events()))
-          finish_snapshot();
+        if (snapshot->held_events() > static_cast<size_t>(inbox().capacity_events()))
+          finish_snapshot(stage);
       } else {
         handle_events(stage, m.batch);
       }
@@ -129,8 +139,8 @@ void Worker::handle(StageId stage, Message& m) {
       }
       break;
     case MessageKind::kWatermark:
-      if (snapshot_) {
-        snapshot_->hold_watermark(m.watermark);
+      if (snapshot != nullptr) {
+        snapshot->hold_watermark(m.sender, m.watermark);
       } else {
         handle_watermark(stage, m.sender, m.watermark);
       }
@@ -140,12 +150,15 @@ void Worker::handle(StageId stage, Message& m) {
       if (m.sender == kFromSource && m.source_batches_before > source_batches_seen_) {
         deferred_.push_back(std::move(m));
       } else if (m.kind == MessageKind::kBarrier) {
-        handle_barrier(stage, m.sender, m.barrier);
+        handle_barrier(stage, m);
       } else {
         handle_end(stage, m.sender);
       }
       break;
     case MessageKind::kTask:
+      // Queries run at once; anything that may change state (a command, a restore) waits for the
+      // snapshots in progress, which must not see it.
+      if (m.task_writes) finish_snapshots();
       m.task(*this);
       break;
   }
@@ -155,58 +168,81 @@ void Worker::release_deferred() {
   while (!deferred_.empty() && deferred_.front().source_batches_before <= source_batches_seen_) {
     Message m = std::move(deferred_.front());
     deferred_.pop_front();
-    // A barrier or an end promises that everything before it was handled, held input included.
-    finish_snapshot();
     if (m.kind == MessageKind::kBarrier) {
-      handle_barrier(StageId(0), m.sender, m.barrier);
+      handle_barrier(StageId(0), m);
     } else {
       handle_end(StageId(0), m.sender);
     }
   }
 }
 
-void Worker::begin_snapshot(IncrementalSnapshot::OnGroup on_group, IncrementalSnapshot::Done done) {
-  finish_snapshot();
-  snapshot_ = std::make_unique<IncrementalSnapshot>(owned_, fabric_.settings.key_groups,
-                                                    std::move(on_group), std::move(done));
+void Worker::begin_snapshot(StageId stage, const std::shared_ptr<SnapshotRequest>& request) {
+  if (stage.value() == 0) {
+    assemblies_.try_emplace(request.get(), request, stage_count_, fabric_.settings.key_groups);
+  }
+  snapshots_[stage.value()] =
+      std::make_unique<IncrementalSnapshot>(owned_, fabric_.settings.key_groups, request);
 }
 
-std::string Worker::snapshot_group(KeyGroup group) {
-  StateWriter out;
+void Worker::copy_group(StageId stage, KeyGroup group) {
+  IncrementalSnapshot& snapshot = *snapshots_[stage.value()];
+  GroupAssembly& assembly = assemblies_.at(snapshot.request().get());
+  // A group's sections go in stage order. An earlier stage of this snapshot that has not copied
+  // the group yet is still in progress (it ends only once every group is copied), so copy it there
+  // first: its state for the group is still as of its barrier.
+  for (uint32_t earlier = assembly.next_stage(group); earlier < stage.value(); ++earlier)
+    copy_group(StageId(earlier), group);
+  const auto started = std::chrono::steady_clock::now();
+  const size_t last = last_snapshot_bytes_[group.value()];
   // Sized like the group's last copy, so that the buffer is not regrown (and copied) as it fills.
-  out.reserve(last_snapshot_bytes_[group.value()] + last_snapshot_bytes_[group.value()] / 8 + 64);
-  out.put<uint32_t>(stage_count_);
-  for (uint32_t s = 0; s < stage_count_; ++s) {
-    const size_t mark = out.begin_nested();
-    instances_[s][group.value()]->snapshot(out);
-    out.end_nested(mark);
-  }
-  last_snapshot_bytes_[group.value()] = out.size();
-  return out.take();
+  const size_t size = assembly.add(group, last + last / 8 + 64, [&](StateWriter& out) {
+    instances_[stage.value()][group.value()]->snapshot(out);
+  });
+  last_snapshot_bytes_[group.value()] = size;
+  const auto pause = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - started);
+  for (const EventBatch& held : snapshot.taken(group, pause))
+    handle_events(stage, held);
 }
 
 bool Worker::snapshot_step() {
-  if (!snapshot_) return false;
-  if (const auto group = snapshot_->next()) {
-    const auto started = std::chrono::steady_clock::now();
-    std::string bytes = snapshot_group(*group);
-    const auto pause = std::chrono::duration_cast<std::chrono::microseconds>(
-        std::chrono::steady_clock::now() - started);
-    for (const EventBatch& held : snapshot_->taken(*group, std::move(bytes), pause))
-      handle_events(StageId(0), held);
-    flush_sinks();
+  bool any = false;
+  for (uint32_t s = 0; s < stage_count_; ++s) {
+    if (!snapshots_[s]) continue;
+    any = true;
+    if (const auto group = snapshots_[s]->next()) {
+      copy_group(StageId(s), *group);
+      flush_sinks();
+      break;
+    }
   }
-  if (snapshot_->finished()) {
-    const std::unique_ptr<IncrementalSnapshot> done = std::move(snapshot_);
-    done->finish();
-    if (const auto wm = done->held_watermark()) handle_watermark(StageId(0), kFromSource, *wm);
+  for (uint32_t s = 0; s < stage_count_; ++s) {
+    if (snapshots_[s] && snapshots_[s]->finished()) end_snapshot(StageId(s));
   }
-  return true;
+  return any;
 }
 
-void Worker::finish_snapshot() {
-  while (snapshot_step()) {
+void Worker::end_snapshot(StageId stage) {
+  const std::unique_ptr<IncrementalSnapshot> done = std::move(snapshots_[stage.value()]);
+  const SnapshotRequest* request = done->request().get();
+  if (assemblies_.at(request).stage_finished(done->worst_pause())) assemblies_.erase(request);
+  for (const auto& [sender, wm] : done->held_watermarks())
+    handle_watermark(stage, sender, wm);
+}
+
+void Worker::finish_snapshot(StageId stage) {
+  while (snapshots_[stage.value()]) {
+    if (const auto group = snapshots_[stage.value()]->next()) {
+      copy_group(stage, *group);
+    } else {
+      end_snapshot(stage);
+    }
   }
+}
+
+void Worker::finish_snapshots() {
+  for (uint32_t s = 0; s < stage_count_; ++s)
+    finish_snapshot(StageId(s));
 }
 
 void Worker::handle_events(StageId stage, const EventBatch& batch) {
@@ -318,26 +354,38 @@ void Worker::exchange_aggregates(StageId stage, int64_t epoch, EventTime wm) {
   aggregate_epoch_[s] = epoch;
 }
 
-void Worker::handle_barrier(StageId stage, uint32_t sender, uint64_t id) {
-  if (sender != kFromSource) {
-    // Aligned on arrival count: the barrier passes once every sender's copy has come in, and each
-    // sender's copy follows all it sent before, so everything before the barrier has been handled.
-    auto& arrivals = barrier_arrivals_[stage.value()];
-    if (++arrivals[id] < fabric_.workers) return;
-    arrivals.erase(id);
+void Worker::handle_barrier(StageId stage, Message& m) {
+  std::deque<Message> held;
+  if (m.sender != kFromSource) {
+    Alignment& a = alignments_[stage.value()];
+    if (a.count == 0) a.arrived.assign(fabric_.workers, false);
+    a.arrived[m.sender] = true;
+    if (++a.count < fabric_.workers) return;
+    held.swap(a.held);
+    a.count = 0;
   }
-  pass_barrier(stage, id);
+  pass_barrier(stage, m.barrier, m.snapshot);
+  // What arrived senders sent after the barrier, in order; a next barrier among it starts a new
+  // alignment, and what follows it from its sender is kept back again.
+  for (Message& later : held)
+    consume(stage, later);
 }
 
-void Worker::pass_barrier(StageId stage, uint64_t id) {
+void Worker::pass_barrier(StageId stage, uint64_t id,
+                          const std::shared_ptr<SnapshotRequest>& snapshot) {
+  // A barrier promises that everything before it was handled, input held for a snapshot included.
+  finish_snapshot(stage);
+  if (snapshot) begin_snapshot(stage, snapshot);
   if (is_last(stage)) {
     flush_sinks();
-    fabric_.barriers->arrive(id);
+    // A snapshot reports through its request once its copies are done; a plain barrier here.
+    if (!snapshot) fabric_.barriers->arrive(id);
     return;
   }
   Message m;
   m.kind = MessageKind::kBarrier;
   m.barrier = id;
+  m.snapshot = snapshot;
   broadcast_next(stage, m);
 }
 
@@ -347,6 +395,7 @@ void Worker::handle_end(StageId stage, uint32_t sender) {
 }
 
 void Worker::pass_end(StageId stage) {
+  finish_snapshot(stage);
   if (is_last(stage)) {
     ended_ = true;
     return;
@@ -370,6 +419,7 @@ void Worker::broadcast_next(StageId stage, const Message& prototype) {
     m.sender = id_.value();
     m.watermark = prototype.watermark;
     m.barrier = prototype.barrier;
+    m.snapshot = prototype.snapshot;
     box.pending.push_back(std::move(m));
   }
   flush_outboxes(StageId(stage.value() + 1));
@@ -390,7 +440,7 @@ bool Worker::flush_outboxes(StageId to_stage) {
     while (!box.pending.empty()) {
       Message& m = box.pending.front();
       if (m.kind == MessageKind::kEvents &&
-          !inbox.try_reserve(to_stage, static_cast<int64_t>(m.batch.size()))) {
+          !inbox.try_reserve(to_stage, static_cast<int64_t>(m.batch.size()), id_.value())) {
         all_sent = false;
         break;
       }

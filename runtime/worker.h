@@ -9,6 +9,7 @@
 
 #include "runtime/barrier_tracker.h"
 #include "runtime/global_aggregate.h"
+#include "runtime/group_assembly.h"
 #include "runtime/inbox.h"
 #include "runtime/incremental_snapshot.h"
 #include "runtime/settings.h"
@@ -66,12 +67,6 @@ class Worker final : private StageOutput {
   const std::vector<KeyGroup>& owned_groups() const { return owned_; }
   EventTime watermark(StageId stage) const { return watermark_[stage.value()]; }
   WorkerMetrics metrics() const;
-  // Starts a snapshot of every key group this worker owns, as of now. The worker copies a group
-  // at a time between the messages it handles (see IncrementalSnapshot); `on_group` runs on this
-  // thread for each group's bytes, then `done` with the longest single copy.
-  void begin_snapshot(IncrementalSnapshot::OnGroup on_group, IncrementalSnapshot::Done done);
-  // Every stage's instance of `group`, as one snapshot.
-  std::string snapshot_group(KeyGroup group);
 
   // Applies a run-time command to operator `op` of every key group of `stage` this worker owns.
   Status run_command(StageId stage, size_t op, const boost::json::object& command);
@@ -83,24 +78,43 @@ class Worker final : private StageOutput {
     std::deque<Message> pending;  // in send order; batches wait here while the target is full
   };
 
+  // A barrier on its way into a later stage: which senders' copies have come in, and what those
+  // senders sent after theirs, kept back (with its inbox room) until every copy is in. Then the
+  // stage's state reflects exactly what every sender sent before the barrier: aligned barriers.
+  struct Alignment {
+    std::vector<bool> arrived;  // [sender]
+    uint32_t count = 0;
+    std::deque<Message> held;
+  };
+
   void run();
   // Handles up to one pop of a stage's queue; false when it was empty.
   bool drain(StageId stage);
+  // Handles a popped message, or keeps it back for an alignment; frees its inbox room once done.
+  void consume(StageId stage, Message& m);
+  bool parks(StageId stage, const Message& m) const;
   void handle(StageId stage, Message& m);
   void handle_events(StageId stage, const EventBatch& batch);
   void handle_watermark(StageId stage, uint32_t sender, EventTime wm);
-  void handle_barrier(StageId stage, uint32_t sender, uint64_t id);
+  void handle_barrier(StageId stage, Message& m);
   void handle_end(StageId stage, uint32_t sender);
   void release_deferred();
-  // Copies the next group of the snapshot in progress and handles the events held for it; false
-  // when there is no snapshot in progress.
+  // Snapshots (see IncrementalSnapshot and GroupAssembly): one per stage at most, each begun when
+  // its barrier passes the stage.
+  void begin_snapshot(StageId stage, const std::shared_ptr<SnapshotRequest>& request);
+  // Copies one group of a stage's snapshot (the group's earlier stages of the same snapshot first,
+  // if still pending) and handles the events held for it.
+  void copy_group(StageId stage, KeyGroup group);
+  // Copies the next group of the first stage with a snapshot in progress; false when none is.
   bool snapshot_step();
-  void finish_snapshot();
+  void finish_snapshot(StageId stage);
+  void finish_snapshots();
+  void end_snapshot(StageId stage);
   void advance(StageId stage, EventTime wm);
   // Publishes this worker's global aggregates of `stage` for the epoch and waits for every
   // worker's, draining later stages meanwhile so that nobody waits on a full exchange.
   void exchange_aggregates(StageId stage, int64_t epoch, EventTime wm);
-  void pass_barrier(StageId stage, uint64_t id);
+  void pass_barrier(StageId stage, uint64_t id, const std::shared_ptr<SnapshotRequest>& snapshot);
   void pass_end(StageId stage);
   // Appends a control message for every worker of the next stage, after the events before it.
   void broadcast_next(StageId stage, const Message& prototype);
@@ -122,10 +136,10 @@ class Worker final : private StageOutput {
   std::vector<KeyGroup> owned_;
   // [stage][key group]; null for groups other workers own.
   std::vector<std::vector<std::unique_ptr<StageInstance>>> instances_;
-  std::vector<EventTime> watermark_;                            // [stage]
-  std::vector<std::vector<EventTime>> sender_watermark_;        // [stage][sender], stages > 0
-  std::vector<std::map<uint64_t, uint32_t>> barrier_arrivals_;  // [stage][barrier id]
-  std::vector<uint32_t> end_arrivals_;                          // [stage]
+  std::vector<EventTime> watermark_;                      // [stage]
+  std::vector<std::vector<EventTime>> sender_watermark_;  // [stage][sender], stages > 0
+  std::vector<Alignment> alignments_;                     // [stage], stages > 0
+  std::vector<uint32_t> end_arrivals_;                    // [stage]
   // [stage][target worker]: the output of stage-1 on its way into `stage`.
   std::vector<std::vector<Outbox>> outboxes_;
   std::vector<std::vector<BatchBuilder>> sink_buffers_;  // [stage][sink]
@@ -135,7 +149,8 @@ class Worker final : private StageOutput {
   uint64_t source_batches_seen_ = 0;
   std::deque<Message> deferred_;  // source markers waiting for the batches sent before them
   bool ended_ = false;
-  std::unique_ptr<IncrementalSnapshot> snapshot_;
+  std::vector<std::unique_ptr<IncrementalSnapshot>> snapshots_;  // [stage]
+  std::map<const SnapshotRequest*, GroupAssembly> assemblies_;
   std::vector<size_t> last_snapshot_bytes_;  // [key group]: the size of its last copy
   WorkerMetrics counters_;
 };

@@ -37,16 +37,30 @@ TEST(Inbox, LetsAnOversizedBatchIntoAnEmptyQueue) {
   EXPECT_FALSE(inbox.try_reserve(StageId(0), 1));
 }
 
-TEST(Inbox, PopFreesTheBudgetOfEventBatches) {
+TEST(Inbox, TheBudgetIsFreedWhenABatchIsHandledNotWhenPopped) {
   Inbox inbox(2, 10);
-  ASSERT_TRUE(inbox.try_reserve(StageId(1), 10));
+  ASSERT_TRUE(inbox.try_reserve(StageId(1), 10, 0));
   inbox.push(StageId(1), batch_of(10));
-  EXPECT_FALSE(inbox.try_reserve(StageId(1), 1));
+  EXPECT_FALSE(inbox.try_reserve(StageId(1), 1, 0));
   EXPECT_TRUE(inbox.try_reserve(StageId(0), 10)) << "stages have separate budgets";
   Message out[4];
-  EXPECT_EQ(inbox.pop(StageId(1), out, 4), 1u);
+  ASSERT_EQ(inbox.pop(StageId(1), out, 4), 1u);
+  EXPECT_EQ(inbox.queued_events(StageId(1)), 10) << "a popped batch still holds its room";
+  EXPECT_FALSE(inbox.try_reserve(StageId(1), 1, 0));
+  inbox.release(StageId(1), 10, 0);  // what the worker does once it has handled the batch
   EXPECT_EQ(inbox.queued_events(StageId(1)), 0);
-  EXPECT_TRUE(inbox.try_reserve(StageId(1), 10));
+  EXPECT_TRUE(inbox.try_reserve(StageId(1), 10, 0));
+}
+
+TEST(Inbox, EachWorkerHasItsOwnShareOfALaterStage) {
+  Inbox inbox(2, 100, /*senders=*/4);
+  EXPECT_TRUE(inbox.try_reserve(StageId(1), 25, 0));
+  EXPECT_FALSE(inbox.try_reserve(StageId(1), 1, 0)) << "worker 0 used its share";
+  EXPECT_TRUE(inbox.try_reserve(StageId(1), 25, 3)) << "worker 3 still has its own";
+  EXPECT_TRUE(inbox.try_reserve(StageId(0), 100)) << "the source has the whole first stage";
+  EXPECT_EQ(inbox.queued_events(StageId(1)), 50);
+  inbox.release(StageId(1), 25, 0);
+  EXPECT_TRUE(inbox.try_reserve(StageId(1), 25, 0));
 }
 
 TEST(Inbox, BatchesCrossThreadsIntactAndInOrder) {
