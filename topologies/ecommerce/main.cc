@@ -365,18 +365,8 @@ int main(int argc, char** argv) {
       if (k != 0) dedup.mark_logged(MessageIdHash(k));
     }
   });
-  CheckpointSettings checkpoint_settings = options->checkpoint;
-  const bool can_checkpoint = engine.topology().stage_count() == 1;
-  if (!can_checkpoint && checkpoint_settings.interval_ms > 0) {
-    // Each attempt would fail the same way; said once here instead of every interval.
-    log_line(LogLevel::kWarn,
-             "no periodic checkpoints: this topology has more than one stage, and barriers are "
-             "not aligned across its exchanges yet; the log is kept whole and replayed at start",
-             {{"stages", engine.topology().stage_count()}});
-    checkpoint_settings.interval_ms = 0;
-  }
   Checkpointer checkpointer(
-      engine, journal, wal, *recovered->checkpoints, checkpoint_settings,
+      engine, journal, wal, *recovered->checkpoints, options->checkpoint,
       {{kMessageIdsPart, [&dedup, &clock] { return dedup.snapshot_logged(clock.now()); }}}, clock);
   checkpointer.set_segment_definitions([&engine] { return segment_definitions(engine); });
   checkpointer.start();
@@ -394,7 +384,7 @@ int main(int argc, char** argv) {
   server.stop(kHttpGrace);
   // A restart then restores this and replays nothing. A failed log takes no mark; the last
   // checkpoint and the log still recover everything acknowledged.
-  if (!log_failed && can_checkpoint) (void)checkpointer.checkpoint_now();
+  if (!log_failed) (void)checkpointer.checkpoint_now();
   checkpointer.stop();
   // Writes what is buffered; its callbacks hand the last batches to the engine.
   wal.stop();

@@ -24,15 +24,16 @@ using testing::FaultyStorage;
 using testing::TempDir;
 
 constexpr int kKeys = 7;
+constexpr int kItems = 5;
 
-std::unique_ptr<Engine> start_engine(uint32_t workers, uint32_t version = 1) {
+std::unique_ptr<Engine> start_engine(uint32_t workers, uint32_t version = 1, uint32_t stages = 1) {
   EngineOptions o;
   o.settings.workers = workers;
   o.settings.key_groups = 16;
   o.settings.time_mode = TimeMode::kManual;
   o.run_ticker = false;
   o.sinks["all"] = std::make_shared<CountingSink>();
-  auto engine = Engine::create(counting_topology(version), std::move(o));
+  auto engine = Engine::create(counting_topology(version, stages), std::move(o));
   EXPECT_TRUE(engine.is_ok()) << engine.status().to_string();
   EXPECT_TRUE((*engine)->start().is_ok());
   return std::move(engine).value();
@@ -45,6 +46,8 @@ EventBatch make_batch(const EventTypeRegistry& types, int first, int count) {
   for (int i = first; i < first + count; ++i) {
     const std::string key = "c" + std::to_string(i % kKeys);
     d.key = key;
+    const std::string item = "p" + std::to_string(i % kItems);
+    d.item = item;
     d.time = EventTime(i);
     b.add(d);
   }
@@ -55,14 +58,18 @@ std::map<std::string, int64_t> counts(Engine& engine) {
   std::map<std::string, int64_t> out;
   for (int k = 0; k < kKeys; ++k)
     out["c" + std::to_string(k)] = count_of(engine, "c" + std::to_string(k));
+  if (engine.topology().stage_count() == 2) {
+    for (int i = 0; i < kItems; ++i)
+      out["p" + std::to_string(i)] = count_of(engine, "p" + std::to_string(i), StageId(1));
+  }
   return out;
 }
 
 // An engine, its log and journal, a checkpoint store and a checkpointer, as eddy wires them.
 struct Node {
   explicit Node(const TempDir& dir, uint64_t segment_bytes = 64ull << 20, uint32_t keep = 3,
-                std::unique_ptr<WalStorage> checkpoint_storage = nullptr)
-      : engine(start_engine(2)) {
+                std::unique_ptr<WalStorage> checkpoint_storage = nullptr, uint32_t stages = 1)
+      : engine(start_engine(2, 1, stages)) {
     WalSettings s;
     s.dir = dir.file("wal");
     s.fsync = WalFsync::kNone;
@@ -160,10 +167,11 @@ TEST(Checkpointer, ACheckpointPlusTheLogAfterItRebuildsTheState) {
   (void)again->stop();
 }
 
-TEST(Checkpointer, TheCheckpointHoldsExactlyTheRecordsBeforeItsMark) {
+// Submitted without waiting, so that the mark lands among batches still being written; with two
+// stages, also among events still crossing the exchange.
+void expect_exactly_the_records_before_the_mark(uint32_t stages) {
   TempDir dir;
-  Node node(dir);
-  // Submitted without waiting, so that the mark lands among batches still being written.
+  Node node(dir, 64ull << 20, 3, nullptr, stages);
   std::vector<std::shared_ptr<AckLatch>> acks;
   std::promise<bool> taken;
   for (int b = 0; b < 50; ++b) {
@@ -189,14 +197,22 @@ TEST(Checkpointer, TheCheckpointHoldsExactlyTheRecordsBeforeItsMark) {
   ASSERT_TRUE(node.engine->sync().is_ok());
   ASSERT_EQ(node.store->committed(), (std::vector<uint64_t>{1}));
   const auto live = counts(*node.engine);
-  auto again = start_engine(1);
+  auto again = start_engine(1, 1, stages);
   const Restored r = restart(dir, *again);
   EXPECT_EQ(r.checkpoint.id, 1u);
   // Wherever the mark landed among the batches, the state has those before it and the replay
-  // those after: whole batches, each once.
+  // those after: whole batches, each once, in every stage.
   EXPECT_EQ(r.replay.events % 20, 0u);
   EXPECT_EQ(counts(*again), live);
   (void)again->stop();
+}
+
+TEST(Checkpointer, TheCheckpointHoldsExactlyTheRecordsBeforeItsMark) {
+  expect_exactly_the_records_before_the_mark(1);
+}
+
+TEST(Checkpointer, ACheckpointThroughAnExchangeHoldsExactlyTheRecordsBeforeItsMark) {
+  expect_exactly_the_records_before_the_mark(2);
 }
 
 TEST(Checkpointer, KeepsTheNewestAndReleasesTheLogBeforeTheOldestKept) {
