@@ -1,6 +1,8 @@
 // Checkpoints of the default topology's state, for 100k and 1M customer profiles (each with a
 // short funnel behind it: views, a cart add, an order):
 //   BM_SnapshotKeyGroups  the copy alone: how long the worst worker stopped for one key group
+//   BM_SnapshotTwoStages  the same through an exchange: barriers aligned at a second stage that
+//                         counts per product (5,000 products), behind a stage of customer profiles
 //   BM_Checkpoint         a whole checkpoint through the log mark to a synced manifest on disk
 //   BM_Restore            reading a checkpoint back, checking it, and restoring every key group
 
@@ -18,6 +20,7 @@
 #include "runtime/durability/checkpoint_restore.h"
 #include "runtime/durability/checkpointer.h"
 #include "runtime/engine.h"
+#include "runtime/topology_builder.h"
 #include "topologies/ecommerce/ecommerce.h"
 
 namespace eddy {
@@ -31,17 +34,51 @@ class Discard final : public Sink {
   void write(const EventBatch&) override {}
 };
 
-std::unique_ptr<Engine> populated_engine(uint64_t customers) {
+std::shared_ptr<OperatorRegistry> builtin_registry() {
   auto registry = std::make_shared<OperatorRegistry>();
   (void)register_builtin_operators(*registry);
-  auto spec = make_ecommerce_topology(registry);
+  return registry;
+}
+
+boost::json::object counter(const char* name, const char* type, int64_t window_ms) {
+  return {{"name", name}, {"type", type}, {"window_ms", window_ms}, {"aggregate", "count"}};
+}
+
+// Customer profiles (RFM, sessions, counters), then a key_by product into per-product counters.
+TopologySpec two_stage_topology() {
+  TopologyBuilder b("two_stages", builtin_registry());
+  b.accept_types(ecommerce_event_types());
+  b.stage("profiles", "customer")
+      .op("rfm", "rfm", {{"lookback_ms", 365 * kMillisPerDay}})
+      .op("sessions", "sessionizer", {{"gap_ms", 30 * kMillisPerMinute}})
+      .op("counters", "windowed_counters",
+          {{"counters",
+            boost::json::array{counter("views_7d", "Product Viewed", 7 * kMillisPerDay),
+                               counter("orders_30d", "Order Completed", 30 * kMillisPerDay)}}})
+      .key_by("products", "product", [](const EventRef& e) { return e.item(); })
+      .op("product_counters", "windowed_counters",
+          {{"counters",
+            boost::json::array{counter("views_7d", "Product Viewed", 7 * kMillisPerDay),
+                               counter("carts_7d", "Product Added", 7 * kMillisPerDay)}}});
+  auto spec = b.build();
   if (!spec) std::abort();
+  return std::move(spec).value();
+}
+
+TopologySpec ecommerce_topology() {
+  auto spec = make_ecommerce_topology(builtin_registry());
+  if (!spec) std::abort();
+  return std::move(spec).value();
+}
+
+std::unique_ptr<Engine> populated_engine(uint64_t customers,
+                                         const TopologySpec& spec = ecommerce_topology()) {
   EngineOptions o;
   o.settings.time_mode = TimeMode::kReplay;
   o.run_ticker = false;
   for (const char* sink : {"triggers", "segment_changes", "lifecycle_changes", "sessions"})
     o.sinks[sink] = std::make_shared<Discard>();
-  auto engine = Engine::create(*spec, std::move(o));
+  auto engine = Engine::create(spec, std::move(o));
   if (!engine || !(*engine)->start()) std::abort();
   const EventTypeRegistry& types = (*engine)->topology().types();
   const EventType kinds[] = {types.find("Product Viewed"), types.find("Product Viewed"),
@@ -72,9 +109,9 @@ std::unique_ptr<Engine> populated_engine(uint64_t customers) {
   return std::move(engine).value();
 }
 
-void BM_SnapshotKeyGroups(benchmark::State& state) {
+void snapshot_key_groups(benchmark::State& state, const TopologySpec& spec) {
   const auto customers = static_cast<uint64_t>(state.range(0));
-  auto engine = populated_engine(customers);
+  auto engine = populated_engine(customers, spec);
   std::atomic<uint64_t> bytes{0};
   int64_t worst_us = 0;
   for (auto _ : state) {
@@ -100,7 +137,21 @@ void BM_SnapshotKeyGroups(benchmark::State& state) {
       static_cast<double>(bytes.load()) / static_cast<double>(customers);
   (void)engine->stop();
 }
+
+void BM_SnapshotKeyGroups(benchmark::State& state) {
+  snapshot_key_groups(state, ecommerce_topology());
+}
 BENCHMARK(BM_SnapshotKeyGroups)
+    ->Arg(100'000)
+    ->Arg(1'000'000)
+    ->Iterations(3)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+void BM_SnapshotTwoStages(benchmark::State& state) {
+  snapshot_key_groups(state, two_stage_topology());
+}
+BENCHMARK(BM_SnapshotTwoStages)
     ->Arg(100'000)
     ->Arg(1'000'000)
     ->Iterations(3)
