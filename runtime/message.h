@@ -41,6 +41,9 @@ struct Message {
   // A task that may change state (a command, a restore) waits for a snapshot in progress to
   // finish; one that only reads (a query) runs at once.
   bool task_writes = true;
+  // On event batches of later stages: the inbox room was already given back (the batch was taken
+  // aside while its worker waited for a global aggregate; see Worker::exchange_aggregates).
+  bool room_released = false;
 };
 
 }  // namespace eddy

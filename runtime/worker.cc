@@ -47,6 +47,7 @@ Status Worker::init() {
   watermark_.assign(stage_count_, kMinEventTime);
   sender_watermark_.assign(stage_count_, std::vector<EventTime>(fabric_.workers, kMinEventTime));
   alignments_.resize(stage_count_);
+  set_aside_.resize(stage_count_);
   snapshots_.resize(stage_count_);
   end_arrivals_.assign(stage_count_, 0);
   outboxes_.resize(stage_count_);
@@ -94,7 +95,17 @@ bool Worker::all_queues_empty() {
 
 bool Worker::drain(StageId stage) {
   Message batch[kPopMessages];
-  const size_t n = inbox().pop(stage, batch, kPopMessages);
+  std::deque<Message>& aside = set_aside_[stage.value()];
+  size_t n = 0;
+  if (aside.empty()) {
+    n = inbox().pop(stage, batch, kPopMessages);
+  } else {
+    // Popped before anything still queued: handled first, in order.
+    for (; n < kPopMessages && !aside.empty(); ++n) {
+      batch[n] = std::move(aside.front());
+      aside.pop_front();
+    }
+  }
   if (n == 0) return false;
   for (size_t i = 0; i < n; ++i)
     consume(stage, batch[i]);
@@ -103,13 +114,29 @@ bool Worker::drain(StageId stage) {
   return true;
 }
 
+void Worker::set_aside_input(StageId stage) {
+  Message batch[kPopMessages];
+  std::deque<Message>& aside = set_aside_[stage.value()];
+  while (const size_t n = inbox().pop(stage, batch, kPopMessages)) {
+    for (size_t i = 0; i < n; ++i) {
+      Message& m = batch[i];
+      if (m.kind == MessageKind::kEvents && !m.batch.empty() && !m.room_released) {
+        inbox().release(stage, static_cast<int64_t>(m.batch.size()), m.sender);
+        m.room_released = true;
+      }
+      aside.push_back(std::move(m));
+    }
+  }
+}
+
 void Worker::consume(StageId stage, Message& m) {
   if (parks(stage, m)) {
     alignments_[stage.value()].held.push_back(std::move(m));
     return;
   }
   const uint32_t sender = m.sender;
-  const auto events = m.kind == MessageKind::kEvents ? static_cast<int64_t>(m.batch.size()) : 0;
+  const auto events =
+      m.kind == MessageKind::kEvents && !m.room_released ? static_cast<int64_t>(m.batch.size()) : 0;
   handle(stage, m);
   if (events != 0) inbox().release(stage, events, sender);
 }
@@ -339,8 +366,15 @@ void Worker::exchange_aggregates(StageId stage, int64_t epoch, EventTime wm) {
   AggregateBoard& board = *fabric_.boards[s];
   board.publish(id_.value(), epoch, std::move(parts));
   while (!board.ready(epoch)) {
+    // The others may need something from this worker to get here: output it has not sent yet
+    // (a watermark behind batches that wait for room), room in this stage's inbox for their
+    // output (their barrier to a snapshot may be behind it, and an alignment on another worker
+    // may keep back the watermark they need until it arrives), or the later stages' progress.
+    for (uint32_t t = 1; t < stage_count_; ++t)
+      flush_outboxes(StageId(t));
     for (uint32_t later = s + 1; later < stage_count_; ++later)
       drain(StageId(later));
+    if (s > 0) set_aside_input(stage);
     board.wait(epoch, kBlockedRetryMicros);
   }
   const AggregateParts merged = board.merged(epoch);

@@ -94,6 +94,8 @@ class Worker final : private StageOutput {
   void consume(StageId stage, Message& m);
   bool parks(StageId stage, const Message& m) const;
   void handle(StageId stage, Message& m);
+  // Takes a later stage's queued input aside, giving its room back, while this worker waits.
+  void set_aside_input(StageId stage);
   void handle_events(StageId stage, const EventBatch& batch);
   void handle_watermark(StageId stage, uint32_t sender, EventTime wm);
   void handle_barrier(StageId stage, Message& m);
@@ -112,7 +114,8 @@ class Worker final : private StageOutput {
   void end_snapshot(StageId stage);
   void advance(StageId stage, EventTime wm);
   // Publishes this worker's global aggregates of `stage` for the epoch and waits for every
-  // worker's, draining later stages meanwhile so that nobody waits on a full exchange.
+  // worker's, sending its pending output, draining later stages and setting this stage's input
+  // aside meanwhile, so that nobody waits on a worker that waits on them.
   void exchange_aggregates(StageId stage, int64_t epoch, EventTime wm);
   void pass_barrier(StageId stage, uint64_t id, const std::shared_ptr<SnapshotRequest>& snapshot);
   void pass_end(StageId stage);
@@ -148,6 +151,8 @@ class Worker final : private StageOutput {
   std::vector<int64_t> aggregate_epoch_;              // [stage]: the last epoch exchanged
   uint64_t source_batches_seen_ = 0;
   std::deque<Message> deferred_;  // source markers waiting for the batches sent before them
+  // [stage]: input popped while the worker waited for a global aggregate, handled before the rest.
+  std::vector<std::deque<Message>> set_aside_;
   bool ended_ = false;
   std::vector<std::unique_ptr<IncrementalSnapshot>> snapshots_;  // [stage]
   std::map<const SnapshotRequest*, GroupAssembly> assemblies_;

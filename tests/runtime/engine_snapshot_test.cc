@@ -231,5 +231,68 @@ TEST(EngineSnapshot, SnapshotsFollowOneAnotherThroughAnExchange) {
     EXPECT_EQ(groups_of[n], 16u) << "snapshot " << n;
 }
 
+// RFM's quintiles are a global aggregate: at each epoch of event time every worker publishes its
+// part and waits for all the others'. Behind an exchange, a worker waiting there stops taking its
+// stage's input, while another worker's alignment keeps back the watermark it needs to get there.
+TEST(EngineSnapshot, GlobalAggregatesBehindAnExchangeDoNotDeadlockASnapshot) {
+  TopologyBuilder b("aggregates", testing::test_registry());
+  b.accept_types({"Order Completed"})
+      .stage("customers", "customer")
+      .op("per_customer", "keyed_counter", {{"label", "orders"}})
+      .key_by("products", "product", [](const EventRef& e) { return e.item(); })
+      .op("rfm", "rfm", {});
+  auto spec = b.build();
+  ASSERT_TRUE(spec.is_ok()) << spec.status().to_string();
+  EngineOptions o;
+  o.settings.workers = 3;
+  o.settings.key_groups = 16;
+  o.settings.inbox_capacity_events = 64;
+  o.settings.exchange_batch_events = 4;
+  o.settings.global_aggregate_interval_ms = 5;
+  o.settings.time_mode = TimeMode::kReplay;
+  o.run_ticker = false;
+  auto made = Engine::create(*spec, std::move(o));
+  ASSERT_TRUE(made.is_ok()) << made.status().to_string();
+  Engine& e = **made;
+  ASSERT_TRUE(e.start().is_ok());
+  const EventType order = e.topology().types().find("Order Completed");
+  int snapshots_done = 0;
+  std::mutex mu;
+  for (int round = 0; round < 20; ++round) {
+    ASSERT_TRUE(e.snapshot_key_groups([](Engine::KeyGroupState) {},
+                                      [&](std::chrono::microseconds) {
+                                        std::lock_guard lock(mu);
+                                        ++snapshots_done;
+                                      })
+                    .is_ok());
+    for (int batch = 0; batch < 10; ++batch) {
+      BatchBuilder bb;
+      for (int i = 0; i < 16; ++i) {
+        const int n = (round * 10 + batch) * 16 + i;
+        EventDraft d;
+        d.type = order;
+        const std::string key = "c" + std::to_string(n % 37);
+        const std::string item = "p" + std::to_string(n % 11);
+        d.key = key;
+        d.item = item;
+        d.amount = 10;
+        d.time = EventTime(n);
+        bb.add(d);
+      }
+      const EventBatch events = bb.finish();
+      Status s;
+      for (int attempt = 0; attempt < 1'000'000; ++attempt) {
+        s = e.source().submit(events).status;
+        if (s.code() != Errc::kBusy) break;
+        std::this_thread::yield();
+      }
+      ASSERT_TRUE(s.is_ok()) << "round " << round << ": " << s.to_string();
+    }
+  }
+  ASSERT_TRUE(e.sync(std::chrono::seconds(60)).is_ok());
+  std::lock_guard lock(mu);
+  EXPECT_EQ(snapshots_done, 20);
+}
+
 }  // namespace
 }  // namespace eddy
