@@ -18,6 +18,7 @@ packages=(
   libflatbuffers-dev flatbuffers-compiler
   libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev zlib1g-dev libtomlplusplus-dev
+  libphonenumber8 libprotobuf-dev libabsl-dev  # with the headers of install_phonenumber_headers
   curl  # bench/load scripts ask eddy for checkpoints and metrics
 )
 
@@ -39,6 +40,25 @@ install_missing() {
   fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# libphonenumber's headers. Debian 12's libphonenumber-dev cannot be installed here: it depends on
+# libboost-thread-dev, which is Boost 1.74 and conflicts with the Boost 1.81 eddy builds with. The
+# library itself is built without Boost (it uses pthreads), so the package's headers are unpacked
+# into /usr/local instead, beside the runtime library libphonenumber8 that apt installs.
+install_phonenumber_headers() {
+  [ -f /usr/include/phonenumbers/phonenumberutil.h ] && return 0
+  [ -f /usr/local/include/phonenumbers/phonenumberutil.h ] && return 0
+  echo "setup: unpacking libphonenumber-dev's headers into /usr/local/include"
+  local sudo="" tmp
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  tmp=$(mktemp -d)
+  # A fresh machine may have no package lists yet.
+  (cd "$tmp" && { apt-get download -qq libphonenumber-dev 2>/dev/null ||
+    { $sudo apt-get update -qq && apt-get download -qq libphonenumber-dev; }; })
+  dpkg-deb -x "$tmp"/libphonenumber-dev_*.deb "$tmp/root"
+  $sudo cp -r "$tmp/root/usr/include/phonenumbers" /usr/local/include/
+  rm -rf "$tmp"
 }
 
 jobs=$(nproc)
@@ -71,12 +91,14 @@ check_format() {
 case "$mode" in
   run)
     install_missing
+    install_phonenumber_headers
     build build
     mkdir -p data
     exec ./build/topologies/eddy --data-dir ./data "$@"
     ;;
   test)
     install_missing "${test_packages[@]}"
+    install_phonenumber_headers
     check_format
     build build
     check build
