@@ -30,6 +30,8 @@ std::string_view ingest_errc_code(IngestErrc e) {
       return "too_many_properties";
     case IngestErrc::kUnknownEventType:
       return "unknown_event_type";
+    case IngestErrc::kTrackingPlanViolation:
+      return "tracking_plan_violation";
     case IngestErrc::kUnauthorized:
       return "unauthorized";
     case IngestErrc::kBusy:

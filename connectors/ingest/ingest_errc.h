@@ -11,25 +11,26 @@ namespace eddy {
 // Why ingest refused an event or a whole request. The names are the stable `code` of the JSON
 // error bodies and the `reason` label of the ingest metrics.
 enum class IngestErrc : uint8_t {
-  kMalformedJson,       // not JSON at all
-  kJsonTooDeep,         // nested deeper than HttpSettings::max_json_depth
-  kInvalidRequest,      // JSON, but not the shape the route takes (no `batch` array, ...)
-  kInvalidMessage,      // a message that is not an object, or a field of the wrong kind
-  kInvalidType,         // `type` missing or not a Segment call
-  kMissingEvent,        // a track call without an `event` name
-  kMissingUserId,       // neither `userId` nor `anonymousId`
-  kBadTimestamp,        // `timestamp`, `originalTimestamp` or `sentAt` is not ISO 8601
-  kEventTooLarge,       // one message over HttpSettings::max_event_bytes
-  kBatchTooLarge,       // a /v1/batch body over HttpSettings::max_batch_bytes
-  kTooManyEvents,       // a /v1/batch with more than HttpSettings::max_batch_events items
-  kTooManyProperties,   // more than kMaxEventProperties properties or traits
-  kUnknownEventType,    // a name the topology does not accept (and no "track" catch-all)
-  kUnauthorized,        // no write key, or one that is not configured
-  kBusy,                // the engine's inboxes are full; retry
-  kShuttingDown,        // the engine no longer takes input
-  kStorageUnavailable,  // the write-ahead log cannot write (a full or failing disk); retry
-  kInvalidEvents,       // every event of the request was refused (reply code only)
-  kInternal,            // a bug or an allocation failure
+  kMalformedJson,          // not JSON at all
+  kJsonTooDeep,            // nested deeper than HttpSettings::max_json_depth
+  kInvalidRequest,         // JSON, but not the shape the route takes (no `batch` array, ...)
+  kInvalidMessage,         // a message that is not an object, or a field of the wrong kind
+  kInvalidType,            // `type` missing or not a Segment call
+  kMissingEvent,           // a track call without an `event` name
+  kMissingUserId,          // neither `userId` nor `anonymousId`
+  kBadTimestamp,           // `timestamp`, `originalTimestamp` or `sentAt` is not ISO 8601
+  kEventTooLarge,          // one message over HttpSettings::max_event_bytes
+  kBatchTooLarge,          // a /v1/batch body over HttpSettings::max_batch_bytes
+  kTooManyEvents,          // a /v1/batch with more than HttpSettings::max_batch_events items
+  kTooManyProperties,      // more than kMaxEventProperties properties or traits
+  kUnknownEventType,       // a name the topology does not accept (and no "track" catch-all)
+  kTrackingPlanViolation,  // the event breaks the tracking plan, which is set to reject
+  kUnauthorized,           // no write key, or one that is not configured
+  kBusy,                   // the engine's inboxes are full; retry
+  kShuttingDown,           // the engine no longer takes input
+  kStorageUnavailable,     // the write-ahead log cannot write (a full or failing disk); retry
+  kInvalidEvents,          // every event of the request was refused (reply code only)
+  kInternal,               // a bug or an allocation failure
 };
 inline constexpr size_t kIngestErrcCount = static_cast<size_t>(IngestErrc::kInternal) + 1;
 

@@ -8,6 +8,7 @@
 #include "connectors/ingest/json_array_split.h"
 #include "connectors/ingest/json_reader.h"
 #include "connectors/ingest/segment_mapper.h"
+#include "runtime/event.h"
 
 namespace eddy {
 namespace {
@@ -50,6 +51,16 @@ IngestError too_large(IngestErrc code, std::string_view what, size_t size, size_
           std::nullopt};
 }
 
+// "properties.revenue: required; traits.age: expected integer, got string"
+std::string describe(const std::vector<TrackingPlanViolation>& violations) {
+  std::string out;
+  for (const TrackingPlanViolation& v : violations) {
+    if (!out.empty()) out += "; ";
+    out.append(v.field).append(": ").append(v.reason);
+  }
+  return out;
+}
+
 // Whether a message still needs its size checked: one parsed out of a larger document does (the
 // body's size says nothing about it); a bulk line or array element was measured as sent.
 enum class Measure : uint8_t { kAlreadyChecked, kCompactSize };
@@ -59,8 +70,7 @@ enum class Measure : uint8_t { kAlreadyChecked, kCompactSize };
 // The parts of one request's work: its parser, its mapper and its submitter.
 class IngestService::Run {
  public:
-  Run(const IngestService& service, WallTime received_at, SubmitterOptions options,
-      uint32_t max_depth)
+  Run(IngestService& service, WallTime received_at, SubmitterOptions options, uint32_t max_depth)
       : service(service),
         reader(max_depth),
         mapper(service.types_),
@@ -100,14 +110,53 @@ class IngestService::Run {
       submitter.reject(pos, std::move(*e));
       return {};
     }
+    if (service.options_.tracking_plan != nullptr) {
+      // The mapper took the message, so it is an object.
+      if (auto e = follow_plan(message.get_object())) {
+        submitter.reject(pos, std::move(*e));
+        return {};
+      }
+    }
     return submitter.add(pos, mapped);
   }
 
-  const IngestService& service;
+  // Counts how the mapped message breaks the plan; then either the error to refuse it with, or
+  // (in tag mode) the draft gets the violations as a property.
+  std::optional<IngestError> follow_plan(const object& m) {
+    const std::vector<TrackingPlanViolation> violations =
+        service.options_.tracking_plan->validate(m, mapped.call);
+    if (violations.empty()) return std::nullopt;
+    const std::string_view event = mapped.call == SegmentCall::kTrack
+                                       ? std::string_view(m.at("event").get_string())
+                                       : segment_call_name(mapped.call);
+    for (const TrackingPlanViolation& v : violations)
+      service.plan_counters_.add(event, v.field);
+    plan_summary = describe(violations);
+    if (service.options_.tracking_plan_mode == TrackingPlanMode::kReject) {
+      return IngestError{IngestErrc::kTrackingPlanViolation,
+                         "the event breaks the tracking plan: " + plan_summary, std::nullopt};
+    }
+    tag();
+    return std::nullopt;
+  }
+
+  // A full property bag keeps its properties and goes without the tag: the event was to be taken
+  // either way, and the violations are still counted.
+  void tag() {
+    if (mapped.draft.props.size() >= kMaxEventProperties) return;
+    tagged_props.assign(mapped.draft.props.begin(), mapped.draft.props.end());
+    tagged_props.push_back({kTrackingPlanViolationsProperty, PropValue::of_string(plan_summary)});
+    mapped.draft.props = tagged_props;
+  }
+
+  IngestService& service;
   JsonReader reader;
   SegmentMapper mapper;
   EventSubmitter submitter;
   MappedEvent mapped;
+  // The tag and the property list that carries it, for the event in `mapped`.
+  std::string plan_summary;
+  std::vector<PropDraft> tagged_props;
 };
 
 IngestService::IngestService(Intake& intake, const EventTypeRegistry& types,

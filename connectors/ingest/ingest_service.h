@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -12,6 +14,9 @@
 #include "connectors/ingest/ingest_request.h"
 #include "connectors/ingest/message_dedup.h"
 #include "connectors/ingest/segment_call.h"
+#include "connectors/ingest/tracking_plan.h"
+#include "connectors/ingest/tracking_plan_counters.h"
+#include "connectors/ingest/tracking_plan_mode.h"
 #include "connectors/ingest/write_keys.h"
 #include "runtime/clock.h"
 #include "runtime/event_types.h"
@@ -24,6 +29,9 @@ struct IngestOptions {
   // How /v1/events uploads are cut into batches for the engine, how long they wait for room once
   // partly taken, and how many rejections a reply lists (see SubmitterOptions).
   SubmitterOptions bulk;
+  // Checked against every message that maps to an event; null checks nothing.
+  std::shared_ptr<const TrackingPlan> tracking_plan;
+  TrackingPlanMode tracking_plan_mode = TrackingPlanMode::kReject;
 };
 
 // The ingest routes of the HTTP surface, without the HTTP: Segment's Tracking API (/v1/track,
@@ -54,6 +62,7 @@ class IngestService {
   void visit_counters(const std::function<void(const IngestCounterSample&)>& fn) const {
     counters_.visit(fn);
   }
+  const TrackingPlanCounters& tracking_plan_counters() const { return plan_counters_; }
 
  private:
   class Run;
@@ -82,6 +91,7 @@ class IngestService {
   IngestOptions options_;
   WriteKeys keys_;
   IngestCounters counters_;
+  TrackingPlanCounters plan_counters_;
 };
 
 }  // namespace eddy

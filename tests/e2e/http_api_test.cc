@@ -6,6 +6,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -348,6 +349,57 @@ TEST(HttpEdge, KeysAndTokensAreRequiredWhenConfigured) {
   EXPECT_EQ(c.get("/v1/customers/auth").status, 401);
   EXPECT_EQ(c.get("/v1/customers/auth", {{"Authorization", "Bearer tk1"}}).status != 401, true);
   EXPECT_EQ(c.get("/healthz").status, 200) << "health needs no token";
+}
+
+// A fresh folder of its own, for a plan file.
+std::string plan_file(const std::string& name) {
+  const std::string dir = temp_dir(name);
+  std::filesystem::create_directories(dir);
+  return dir + "/plan.json";
+}
+
+TEST(HttpEdge, ATrackingPlanRefusesTheEventsThatBreakItByIndexAndCountsThem) {
+  const std::string plan = plan_file("tracking-plan-file");
+  std::ofstream(plan) << R"({"events": {"Order Completed": {"properties": {
+                              "revenue": {"type": "number", "required": true}}}}})";
+  EddyServer server("tracking-plan", {"--tracking-plan", plan});
+  ASSERT_TRUE(server.started());
+  HttpClient c = server.client();
+  const std::string body =
+      R"({"batch":[{"type":"track","userId":"tp","event":"Order Completed","messageId":"tp1",)"
+      R"("properties":{"revenue":12.5}},)"
+      R"({"type":"track","userId":"tp","event":"Order Completed","messageId":"tp2",)"
+      R"("properties":{"revenue":"12.50"}}]})";
+  HttpReply r = c.post("/v1/batch", body);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto rejected = json_of(r).at("rejected").as_array();
+  ASSERT_EQ(rejected.size(), 1u) << r.body;
+  EXPECT_EQ(rejected[0].at("index").to_number<int64_t>(), 1);
+  EXPECT_EQ(rejected[0].at("code"), "tracking_plan_violation");
+  EXPECT_NE(std::string(rejected[0].at("message").as_string()).find("properties.revenue"),
+            std::string::npos)
+      << r.body;
+  EXPECT_EQ(
+      c.post("/v1/track", R"({"userId":"tp","event":"Order Completed","messageId":"tp3"})").status,
+      400);
+  const std::string metrics = c.get("/metrics").body;
+  EXPECT_NE(metrics.find(R"(eddy_tracking_plan_violations_total{event="Order Completed",)"
+                         R"(field="properties.revenue"} 2)"),
+            std::string::npos)
+      << metrics;
+  EXPECT_EQ(server.stop(), 0);
+  std::filesystem::remove_all(std::filesystem::path(plan).parent_path());
+}
+
+TEST(HttpEdge, AnUnreadableTrackingPlanStopsTheStartWithItsReason) {
+  const std::string plan = plan_file("bad-plan-file");
+  std::ofstream(plan) << R"({"events": {"A": {"properties": {"x": {"type": "strin"}}}}})";
+  EddyProcess eddy(
+      {"--http", "127.0.0.1:0", "--data-dir", temp_dir("bad-plan"), "--tracking-plan", plan});
+  EXPECT_EQ(eddy.wait_exit(10'000), 2);
+  EXPECT_NE(eddy.read_to_end().find("unknown type 'strin'"), std::string::npos) << eddy.output();
+  std::filesystem::remove_all(std::filesystem::path(plan).parent_path());
+  EXPECT_FALSE(std::filesystem::exists(temp_dir("bad-plan"))) << "refused before the data dir";
 }
 
 }  // namespace

@@ -217,5 +217,40 @@ TEST(EddyOptions, UsageListsEverySettingWithItsVariableAndKey) {
   }
 }
 
+TEST(EddyOptions, TrackingPlanAndItsMode) {
+  auto defaults = parse_eddy_options({}, env_of({}));
+  ASSERT_TRUE(defaults.is_ok());
+  EXPECT_EQ(defaults->tracking_plan, "");
+  EXPECT_EQ(defaults->tracking_plan_mode, TrackingPlanMode::kReject);
+
+  auto flags = parse_eddy_options(
+      {"--tracking-plan", "/etc/eddy/plan.json", "--tracking-plan-mode=tag"}, env_of({}));
+  ASSERT_TRUE(flags.is_ok()) << flags.status().to_string();
+  EXPECT_EQ(flags->tracking_plan, "/etc/eddy/plan.json");
+  EXPECT_EQ(flags->tracking_plan_mode, TrackingPlanMode::kTag);
+
+  const std::string path = write_config(R"(
+[ingest]
+tracking_plan = "plan.json"
+tracking_plan_mode = "tag"
+)");
+  auto file = parse_eddy_options({"--config", path}, env_of({}));
+  ASSERT_TRUE(file.is_ok()) << file.status().to_string();
+  EXPECT_EQ(file->tracking_plan, "plan.json");
+  EXPECT_EQ(file->tracking_plan_mode, TrackingPlanMode::kTag);
+  auto env = parse_eddy_options(
+      {}, env_of({{"EDDY_TRACKING_PLAN_MODE", "reject"}, {"EDDY_TRACKING_PLAN", "p.json"}}));
+  ASSERT_TRUE(env.is_ok()) << env.status().to_string();
+  EXPECT_EQ(env->tracking_plan, "p.json");
+  EXPECT_EQ(env->tracking_plan_mode, TrackingPlanMode::kReject);
+
+  auto bad = parse_eddy_options({"--tracking-plan-mode", "warn"}, env_of({}));
+  ASSERT_FALSE(bad.is_ok());
+  EXPECT_NE(bad.status().message().find("--tracking-plan-mode: expected reject or tag, got 'warn'"),
+            std::string::npos)
+      << bad.status().message();
+  EXPECT_NE(eddy_usage().find("--tracking-plan-mode"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace eddy

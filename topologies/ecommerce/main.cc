@@ -91,6 +91,14 @@ Status add_sinks(const TopologySpec& topology, const std::string& out_dir,
 
 void add_ingest_metrics(metrics::MetricsRegistry& registry, const IngestService& ingest) {
   registry.add_collector([&ingest](metrics::MetricsWriter& w) {
+    ingest.tracking_plan_counters().visit(
+        [&w](std::string_view event, std::string_view field, uint64_t n) {
+          w.counter("eddy_tracking_plan_violations_total",
+                    "Violations of the tracking plan, by event name and field; past the cap of "
+                    "distinct pairs, under event and field \"other\"",
+                    {{"event", std::string(event)}, {"field", std::string(field)}},
+                    static_cast<double>(n));
+        });
     ingest.visit_counters([&w](const IngestCounterSample& s) {
       w.counter("eddy_ingest_events_total",
                 "Events offered to ingest, by endpoint, outcome (accepted, rejected, duplicate) "
@@ -101,6 +109,21 @@ void add_ingest_metrics(metrics::MetricsRegistry& registry, const IngestService&
                 static_cast<double>(s.value));
     });
   });
+}
+
+// The plan is read once, before anything is served: a plan that cannot be read stops the start
+// rather than letting events in unchecked.
+Result<IngestOptions> make_ingest_options(const EddyOptions& o) {
+  IngestOptions out;
+  out.tracking_plan_mode = o.tracking_plan_mode;
+  if (o.tracking_plan.empty()) return out;
+  auto plan = TrackingPlan::load(o.tracking_plan);
+  if (!plan) {
+    return Status(plan.status().code(),
+                  "--tracking-plan: " + plan.status().message() + " (see docs/event-model.md)");
+  }
+  out.tracking_plan = std::make_shared<const TrackingPlan>(std::move(plan).value());
+  return out;
 }
 
 Result<std::unique_ptr<WebhookReceiver>> make_webhook_receiver(const EddyOptions& o,
@@ -212,6 +235,9 @@ int main(int argc, char** argv) {
   }
   if (std::string why = check_exposure(*options); !why.empty())
     return fail({Errc::kInvalidArgument, why});
+  // Before anything is started, so that a bad plan leaves nothing to stop.
+  auto ingest_options = make_ingest_options(*options);
+  if (!ingest_options) return fail(ingest_options.status());
 
   // Blocked before any thread starts, so every thread inherits the mask and only sigwait below
   // receives SIGINT and SIGTERM.
@@ -283,7 +309,8 @@ int main(int argc, char** argv) {
   // Ingest waits for recovery (below) behind this; the server answers meanwhile, not ready.
   RecoveringIntake intake;
   std::atomic<Journal*> journal_ptr{nullptr};
-  IngestService ingest(intake, engine.topology().types(), options->http, clock, dedup);
+  IngestService ingest(intake, engine.topology().types(), options->http, clock, dedup,
+                       std::move(ingest_options).value());
   auto webhooks = make_webhook_receiver(*options, clock);
   if (!webhooks) {
     (void)engine.stop();

@@ -314,6 +314,25 @@ std::vector<Setting> make_settings() {
       "ingest.dedup_max_entries", "dedup-max-entries",
       "most messageIds remembered; the oldest go first (10000000)", 1000, int64_t{1} << 34,
       [](O & o) -> auto& { return o.dedup_max_entries; }));
+  s.push_back({"ingest.tracking_plan", "tracking-plan",
+               "JSON file of the events, properties and traits expected (none)",
+               [](O& o, const std::string& v) {
+                 o.tracking_plan = v;
+                 return Status();
+               }});
+  s.push_back({"ingest.tracking_plan_mode", "tracking-plan-mode",
+               "reject (an event that breaks the tracking plan is refused) or tag (taken, with "
+               "its violations in a property) (reject)",
+               [](O& o, const std::string& v) {
+                 if (v == "reject") {
+                   o.tracking_plan_mode = TrackingPlanMode::kReject;
+                 } else if (v == "tag") {
+                   o.tracking_plan_mode = TrackingPlanMode::kTag;
+                 } else {
+                   return bad("tracking-plan-mode", "expected reject or tag, got '" + v + "'");
+                 }
+                 return Status();
+               }});
   s.push_back(number(
       "webhooks.tolerance_s", "webhook-tolerance-s",
       "how far a webhook's timestamp may be from the clock, either way (300)", 1, kBig,

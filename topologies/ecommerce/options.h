@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "connectors/http/http_settings.h"
+#include "connectors/ingest/tracking_plan_mode.h"
 #include "connectors/outbound/webhook_endpoint.h"
 #include "runtime/durability/checkpointer.h"
 #include "runtime/durability/write_ahead_log.h"
@@ -48,6 +49,9 @@ struct EddyOptions {
   // Ingest: how long a messageId is remembered, and how many at most.
   int64_t dedup_window_ms = 24 * kMillisPerHour;
   uint64_t dedup_max_entries = 10'000'000;
+  // Ingest: the tracking plan file (empty: none) and what breaking it costs an event.
+  std::string tracking_plan;
+  TrackingPlanMode tracking_plan_mode = TrackingPlanMode::kReject;
   WebhookOptions webhooks;
   // The write-ahead log (docs/durability.md); its directory is <data_dir>/wal.
   WalSettings wal;

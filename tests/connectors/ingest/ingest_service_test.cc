@@ -741,5 +741,83 @@ TEST_F(IngestServiceTest, EventsTheLogLosesAreNotAcknowledgedAndTheirIdsAreFreed
   EXPECT_EQ(engine_->events().size(), 1u);
 }
 
+constexpr std::string_view kOrderPlan = R"({
+  "events": {"Order Completed": {"properties": {
+    "order_id": {"type": "string", "required": true},
+    "revenue": {"type": "number", "required": true}}}},
+  "traits": {"age": {"type": "integer"}}
+})";
+
+IngestOptions plan_options(TrackingPlanMode mode) {
+  IngestOptions options;
+  auto plan = TrackingPlan::parse(kOrderPlan);
+  EXPECT_TRUE(plan.is_ok()) << plan.status().to_string();
+  options.tracking_plan = std::make_shared<const TrackingPlan>(std::move(plan).value());
+  options.tracking_plan_mode = mode;
+  return options;
+}
+
+TEST_F(IngestServiceTest, ARejectingPlanRefusesTheEventWithItsIndexFieldAndReason) {
+  build({}, plan_options(TrackingPlanMode::kReject));
+  const IngestReply r = batch(R"({"batch":[
+      {"type":"track","userId":"u1","event":"Order Completed",
+       "properties":{"order_id":"o1","revenue":10}},
+      {"type":"track","userId":"u2","event":"Order Completed","properties":{"order_id":"o2"}}]})");
+  EXPECT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(r.accepted, 1u);
+  EXPECT_EQ(
+      rejected_of(r),
+      (std::vector<std::tuple<size_t, size_t, std::string>>{{1, 0, "tracking_plan_violation"}}));
+  const std::string message(body_of(r).at("rejected").as_array()[0].at("message").as_string());
+  EXPECT_NE(message.find("properties.revenue: required"), std::string::npos) << message;
+  const auto events = engine_->events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].key, "u1");
+  EXPECT_EQ(service_->counters().get(IngestEndpoint::kBatch, IngestOutcome::kRejected,
+                                     IngestErrc::kTrackingPlanViolation),
+            1u);
+  EXPECT_EQ(service_->tracking_plan_counters().get("Order Completed", "properties.revenue"), 1u);
+
+  const IngestReply single =
+      call(SegmentCall::kIdentify, R"({"userId":"u3","traits":{"age":"old"}})");
+  EXPECT_EQ(single.status, 400u);
+  EXPECT_EQ(
+      rejected_of(single),
+      (std::vector<std::tuple<size_t, size_t, std::string>>{{0, 0, "tracking_plan_violation"}}));
+  EXPECT_NE(
+      body_of(single).at("message").as_string().find("traits.age: expected integer, got string"),
+      std::string::npos)
+      << single.body;
+  EXPECT_EQ(service_->tracking_plan_counters().get("identify", "traits.age"), 1u);
+}
+
+TEST_F(IngestServiceTest, ATaggingPlanTakesTheEventTaggedAndCounts) {
+  build({}, plan_options(TrackingPlanMode::kTag));
+  const IngestReply r =
+      bulk(track("u1", "Order Completed", R"("properties":{"order_id":7})") + "\n" +
+           track("u2", "Order Completed", R"("properties":{"order_id":"o2","revenue":1})"));
+  EXPECT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(r.body, R"({"success":true})");
+  const auto events = engine_->events();
+  ASSERT_EQ(events.size(), 2u);
+  for (const Record& e : events) {
+    SCOPED_TRACE(e.key);
+    EXPECT_EQ(prop(e, "order_id").has_value(), true);
+    EXPECT_EQ(prop(e, kTrackingPlanViolationsProperty),
+              e.key == "u1"
+                  ? std::optional<std::string>("properties.order_id: expected string, got integer; "
+                                               "properties.revenue: required")
+                  : std::nullopt);
+  }
+  const TrackingPlanCounters& counters = service_->tracking_plan_counters();
+  EXPECT_EQ(counters.get("Order Completed", "properties.order_id"), 1u);
+  EXPECT_EQ(counters.get("Order Completed", "properties.revenue"), 1u);
+  std::vector<std::tuple<std::string, std::string, uint64_t>> seen;
+  counters.visit([&](std::string_view event, std::string_view field, uint64_t n) {
+    seen.emplace_back(std::string(event), std::string(field), n);
+  });
+  EXPECT_EQ(seen.size(), 2u);
+}
+
 }  // namespace
 }  // namespace eddy
