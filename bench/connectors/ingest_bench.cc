@@ -2,11 +2,13 @@
 // submitted to a started engine whose single operator does nothing (so the engine's worker, on the
 // other core, keeps up and the figure is ingest's own). Reports events/s of the calling thread.
 //
-//   BM_BulkNdjson/ids:{0,1}   POST /v1/events, 100,000 lines per request, with or without
-//   messageIds BM_BulkJsonArray          the same events as one JSON array BM_SegmentBatch POST
-//   /v1/batch, 100 messages per request BM_SegmentTrack           POST /v1/track, one message per
-//   request BM_ParseMapOnly           JsonReader + SegmentMapper alone: the floor without the
-//   engine
+//   BM_BulkNdjson/ids:{0,1}     POST /v1/events, 100,000 lines per request, with or without ids
+//   BM_BulkNdjsonTrackingPlan   the same, each message checked against a tracking plan
+//   BM_BulkJsonArray            the same events as one JSON array
+//   BM_SegmentBatch             POST /v1/batch, 100 messages per request
+//   BM_SegmentTrack             POST /v1/track, one message per request
+//   BM_ParseMapOnly             JsonReader + SegmentMapper alone: the floor without the engine
+//   BM_TrackingPlanValidateOnly TrackingPlan::validate alone, on messages parsed beforehand
 
 #include <benchmark/benchmark.h>
 
@@ -19,6 +21,7 @@
 #include "connectors/ingest/ingest_service.h"
 #include "connectors/ingest/json_reader.h"
 #include "connectors/ingest/segment_mapper.h"
+#include "connectors/ingest/tracking_plan.h"
 #include "runtime/engine.h"
 #include "runtime/intake.h"
 #include "runtime/topology_builder.h"
@@ -121,8 +124,8 @@ void report(benchmark::State& state, size_t events, size_t bytes) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
 }
 
-void BM_BulkNdjson(benchmark::State& state) {
-  const bool with_ids = state.range(0) != 0;
+// The bulk upload of BM_BulkNdjson, optionally checked against a tracking plan.
+void bulk_ndjson(benchmark::State& state, bool with_ids, IngestOptions options = {}) {
   NoopEngine e;
   HttpSettings settings;
   const std::string body = ndjson(messages(kBulkLines, with_ids, false));
@@ -135,7 +138,7 @@ void BM_BulkNdjson(benchmark::State& state) {
     service.reset();
     dedup = std::make_unique<MessageDedup>();
     service = std::make_unique<IngestService>(*e.intake, e.engine->topology().types(), settings,
-                                              e.clock, *dedup);
+                                              e.clock, *dedup, options);
     state.ResumeTiming();
     const IngestReply r = service->bulk({body, "", "application/x-ndjson"});
     if (r.accepted != kBulkLines) state.SkipWithError(r.body.c_str());
@@ -143,7 +146,36 @@ void BM_BulkNdjson(benchmark::State& state) {
   }
   report(state, kBulkLines, body.size());
 }
+
+void BM_BulkNdjson(benchmark::State& state) {
+  bulk_ndjson(state, state.range(0) != 0);
+}
 BENCHMARK(BM_BulkNdjson)->ArgName("ids")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
+// A plan for the messages of message(), which every one of them meets.
+TrackingPlan shop_tracking_plan() {
+  auto plan = TrackingPlan::parse(R"({
+    "events": {
+      "Product Viewed": {"properties": {"product_id": {"type": "string", "required": true},
+                                        "price": {"type": "number", "required": true},
+                                        "currency": {"type": "string"}}},
+      "Product Added": {"properties": {"product_id": {"type": "string", "required": true},
+                                       "quantity": {"type": "integer", "required": true}}},
+      "Order Completed": {"properties": {"order_id": {"type": "string", "required": true},
+                                         "revenue": {"type": "number", "required": true},
+                                         "products": {"type": "array"}}}},
+    "traits": {"email": {"type": "string"}, "age": {"type": "integer"}}})");
+  if (!plan) std::abort();
+  return std::move(plan).value();
+}
+
+// The same upload against a plan that every message meets: the cost of checking each one.
+void BM_BulkNdjsonTrackingPlan(benchmark::State& state) {
+  IngestOptions options;
+  options.tracking_plan = std::make_shared<const TrackingPlan>(shop_tracking_plan());
+  bulk_ndjson(state, false, options);
+}
+BENCHMARK(BM_BulkNdjsonTrackingPlan)->Unit(benchmark::kMillisecond);
 
 void BM_BulkJsonArray(benchmark::State& state) {
   NoopEngine e;
@@ -248,6 +280,29 @@ void BM_ParseMapOnly(benchmark::State& state) {
   report(state, kBulkLines, bytes);
 }
 BENCHMARK(BM_ParseMapOnly)->Unit(benchmark::kMillisecond);
+
+// TrackingPlan::validate alone, over the parsed messages: its cost per event beside
+// BM_ParseMapOnly's.
+void BM_TrackingPlanValidateOnly(benchmark::State& state) {
+  const TrackingPlan plan = shop_tracking_plan();
+  std::vector<boost::json::object> parsed;
+  std::vector<SegmentCall> calls;
+  for (const std::string& l : messages(kBulkLines, false, true)) {
+    parsed.push_back(boost::json::parse(l).as_object());
+    const auto* type = parsed.back().if_contains("type");
+    calls.push_back(type != nullptr && type->as_string() == "identify" ? SegmentCall::kIdentify
+                    : type != nullptr && type->as_string() == "page"   ? SegmentCall::kPage
+                                                                       : SegmentCall::kTrack);
+  }
+  for (auto _ : state) {
+    for (size_t i = 0; i < parsed.size(); ++i) {
+      auto violations = plan.validate(parsed[i], calls[i]);
+      if (!violations.empty()) state.SkipWithError(violations.front().reason.c_str());
+    }
+  }
+  report(state, kBulkLines, 0);
+}
+BENCHMARK(BM_TrackingPlanValidateOnly)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace eddy
