@@ -38,6 +38,10 @@ struct Message {
   // them all.
   uint64_t source_batches_before = 0;
   std::function<void(Worker&)> task;
+  // On a barrier that carries a task (a command for a later stage): the stage that runs it, once
+  // the barrier has aligned there, so that it falls on the same side of every snapshot's cut as
+  // the input around it.
+  StageId task_stage{0};
   // A task that may change state (a command, a restore) waits for a snapshot in progress to
   // finish; one that only reads (a query) runs at once.
   bool task_writes = true;

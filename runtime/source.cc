@@ -174,12 +174,30 @@ void Source::broadcast_watermark(EventTime wm) {
 
 void Source::broadcast_marker(MessageKind kind, uint64_t barrier_id,
                               const std::shared_ptr<SnapshotRequest>& snapshot) {
+  Message prototype;
+  prototype.kind = kind;
+  prototype.barrier = barrier_id;
+  prototype.snapshot = snapshot;
+  broadcast(prototype);
+}
+
+void Source::broadcast_task_barrier(StageId stage, const std::function<void(Worker&)>& task) {
+  Message prototype;
+  prototype.kind = MessageKind::kBarrier;
+  prototype.task = task;
+  prototype.task_stage = stage;
+  broadcast(prototype);
+}
+
+void Source::broadcast(const Message& prototype) {
   for (uint32_t w = 0; w < workers_; ++w) {
     Message m;
-    m.kind = kind;
+    m.kind = prototype.kind;
     m.sender = kFromSource;
-    m.barrier = barrier_id;
-    m.snapshot = snapshot;
+    m.barrier = prototype.barrier;
+    m.snapshot = prototype.snapshot;
+    m.task = prototype.task;
+    m.task_stage = prototype.task_stage;
     m.source_batches_before = sent_batches_[w].load(std::memory_order_acquire);
     inboxes_[w]->push(StageId(0), std::move(m));
   }

@@ -75,8 +75,13 @@ class Source {
   // that worker before it. The caller must hold the gate (or have closed it).
   void broadcast_marker(MessageKind kind, uint64_t barrier_id,
                         const std::shared_ptr<SnapshotRequest>& snapshot = nullptr);
+  // A barrier carrying `task`, which every worker runs at `stage` once the barrier has aligned
+  // there. The caller must hold the gate.
+  void broadcast_task_barrier(StageId stage, const std::function<void(Worker&)>& task);
 
  private:
+  // Pushes a copy of `prototype` to every worker's first stage, after the batches sent before it.
+  void broadcast(const Message& prototype);
   std::optional<RejectReason> check(const EventRef& e) const;
   std::optional<Rejection> rejection_of(size_t index, const EventRef& e) const;
   void raise_watermark_to(EventTime candidate);

@@ -398,29 +398,28 @@ void Worker::handle_barrier(StageId stage, Message& m) {
     held.swap(a.held);
     a.count = 0;
   }
-  pass_barrier(stage, m.barrier, m.snapshot);
+  pass_barrier(stage, m);
   // What arrived senders sent after the barrier, in order; a next barrier among it starts a new
   // alignment, and what follows it from its sender is kept back again.
   for (Message& later : held)
     consume(stage, later);
 }
 
-void Worker::pass_barrier(StageId stage, uint64_t id,
-                          const std::shared_ptr<SnapshotRequest>& snapshot) {
+void Worker::pass_barrier(StageId stage, const Message& barrier) {
   // A barrier promises that everything before it was handled, input held for a snapshot included.
   finish_snapshot(stage);
-  if (snapshot) begin_snapshot(stage, snapshot);
+  if (barrier.task && barrier.task_stage == stage) {
+    barrier.task(*this);
+    return;
+  }
+  if (barrier.snapshot) begin_snapshot(stage, barrier.snapshot);
   if (is_last(stage)) {
     flush_sinks();
     // A snapshot reports through its request once its copies are done; a plain barrier here.
-    if (!snapshot) fabric_.barriers->arrive(id);
+    if (!barrier.snapshot) fabric_.barriers->arrive(barrier.barrier);
     return;
   }
-  Message m;
-  m.kind = MessageKind::kBarrier;
-  m.barrier = id;
-  m.snapshot = snapshot;
-  broadcast_next(stage, m);
+  broadcast_next(stage, barrier);
 }
 
 void Worker::handle_end(StageId stage, uint32_t sender) {
@@ -454,6 +453,8 @@ void Worker::broadcast_next(StageId stage, const Message& prototype) {
     m.watermark = prototype.watermark;
     m.barrier = prototype.barrier;
     m.snapshot = prototype.snapshot;
+    m.task = prototype.task;
+    m.task_stage = prototype.task_stage;
     box.pending.push_back(std::move(m));
   }
   flush_outboxes(StageId(stage.value() + 1));

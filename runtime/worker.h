@@ -117,7 +117,7 @@ class Worker final : private StageOutput {
   // worker's, sending its pending output, draining later stages and setting this stage's input
   // aside meanwhile, so that nobody waits on a worker that waits on them.
   void exchange_aggregates(StageId stage, int64_t epoch, EventTime wm);
-  void pass_barrier(StageId stage, uint64_t id, const std::shared_ptr<SnapshotRequest>& snapshot);
+  void pass_barrier(StageId stage, const Message& barrier);
   void pass_end(StageId stage);
   // Appends a control message for every worker of the next stage, after the events before it.
   void broadcast_next(StageId stage, const Message& prototype);

@@ -104,12 +104,34 @@ Flow RejectNegative::on_event(const EventRef& event, Context& ctx) {
   return Flow::kPass;
 }
 
+Result<std::unique_ptr<Operator>> Labeller::create(const OperatorArgs&) {
+  return std::unique_ptr<Operator>(std::make_unique<Labeller>());
+}
+
+Status Labeller::on_command(const boost::json::object& command, KeyVisitor&) {
+  const auto* label = command.if_contains("label");
+  if (label == nullptr || !label->is_string())
+    return {Errc::kInvalidArgument, "'label' is required"};
+  label_ = std::string(label->get_string());
+  return {};
+}
+
+void Labeller::on_query(uint32_t, EventTime, boost::json::object& out) const {
+  out["label"] = label_;
+}
+
+Status Labeller::restore(StateReader& in, uint32_t) {
+  label_ = in.get_string();
+  return in.ok() ? Status() : Status(Errc::kCorrupt, "labeller: truncated");
+}
+
 std::shared_ptr<OperatorRegistry> test_registry() {
   auto r = std::make_shared<OperatorRegistry>();
   (void)register_builtin_operators(*r);
   (void)r->add("timer_echo", &TimerEcho::create);
   (void)r->add("drop_type", &DropType::create);
   (void)r->add("reject_negative", &RejectNegative::create);
+  (void)r->add("labeller", &Labeller::create);
   return r;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "runtime/operator.h"
@@ -53,8 +54,24 @@ class RejectNegative final : public Operator {
   LatenessPolicy lateness_policy() const override { return LatenessPolicy::kDeliver; }
 };
 
+// A label set by commands ({"label": "..."}) and answered by every key's query: state that only a
+// command changes, for checking where commands fall relative to a snapshot.
+class Labeller final : public Operator {
+ public:
+  static Result<std::unique_ptr<Operator>> create(const OperatorArgs&);
+  void on_new_slot(uint32_t) override {}
+  Flow on_event(const EventRef&, Context&) override { return Flow::kPass; }
+  Status on_command(const boost::json::object& command, KeyVisitor& keys) override;
+  void on_query(uint32_t slot, EventTime now, boost::json::object& out) const override;
+  void snapshot(StateWriter& out) const override { out.put_string(label_); }
+  Status restore(StateReader& in, uint32_t) override;
+
+ private:
+  std::string label_ = "none";
+};
+
 // The built-in operators plus the test operators above ("timer_echo", "drop_type",
-// "reject_negative").
+// "reject_negative", "labeller").
 std::shared_ptr<OperatorRegistry> test_registry();
 
 }  // namespace eddy::testing
