@@ -311,32 +311,24 @@ Status Engine::command(std::string_view operator_name, const boost::json::object
   gather->remaining.store(fabric_.workers);
   gather->done = std::move(done);
   auto shared_command = std::make_shared<const boost::json::object>(command);
-  auto run = [gather, shared_command, stage = *stage, op](Worker& worker) {
-    Status s = worker.run_command(stage, op, *shared_command);
-    if (!s) {
-      std::lock_guard lock(gather->mu);
-      if (gather->first.is_ok()) gather->first = s;
-    }
-    if (gather->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1 && gather->done) {
-      std::lock_guard lock(gather->mu);
-      gather->done(gather->first);
-    }
-  };
   // Commands are not refused as busy: the probe has already applied this one, and workers must
-  // not diverge from it.
+  // not diverge from it. A command travels as a barrier of its own, so that it keeps its place in
+  // the input at every stage: pushed straight into a later stage's queue, it could overtake a
+  // snapshot's barrier still on its way through the earlier stages, or fall behind one sent after.
   pending_tasks_.fetch_add(fabric_.workers, std::memory_order_acq_rel);
-  if (stage->value() > 0) {
-    // Straight into a later stage's queue, a command could overtake a snapshot's barrier that is
-    // still on its way through the earlier stages (or fall behind one sent after it); as a barrier
-    // of its own it keeps its place in the input at every stage.
-    source_->broadcast_task_barrier(*stage, [this, run](Worker& worker) {
-      leave_task();
-      run(worker);
-    });
-    return {};
-  }
-  for (uint32_t w = 0; w < fabric_.workers; ++w)
-    push_task(WorkerId(w), *stage, run);
+  source_->broadcast_task_barrier(
+      *stage, [this, gather, shared_command, stage = *stage, op](Worker& worker) {
+        leave_task();
+        Status s = worker.run_command(stage, op, *shared_command);
+        if (!s) {
+          std::lock_guard lock(gather->mu);
+          if (gather->first.is_ok()) gather->first = s;
+        }
+        if (gather->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1 && gather->done) {
+          std::lock_guard lock(gather->mu);
+          gather->done(gather->first);
+        }
+      });
   return {};
 }
 

@@ -38,7 +38,7 @@ struct Message {
   // them all.
   uint64_t source_batches_before = 0;
   std::function<void(Worker&)> task;
-  // On a barrier that carries a task (a command for a later stage): the stage that runs it, once
+  // On a barrier that carries a task (a run-time command): the stage that runs it, once
   // the barrier has aligned there, so that it falls on the same side of every snapshot's cut as
   // the input around it.
   StageId task_stage{0};
@@ -49,5 +49,19 @@ struct Message {
   // aside while its worker waited for a global aggregate; see Worker::exchange_aggregates).
   bool room_released = false;
 };
+
+// A control message (watermark, barrier, end) passed on by `sender`: everything that travels with
+// it, and none of what belongs to one hop (events, the source's batch count, the room flag).
+inline Message forwarded(const Message& prototype, uint32_t sender) {
+  Message m;
+  m.kind = prototype.kind;
+  m.sender = sender;
+  m.watermark = prototype.watermark;
+  m.barrier = prototype.barrier;
+  m.snapshot = prototype.snapshot;
+  m.task = prototype.task;
+  m.task_stage = prototype.task_stage;
+  return m;
+}
 
 }  // namespace eddy

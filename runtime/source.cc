@@ -191,13 +191,7 @@ void Source::broadcast_task_barrier(StageId stage, const std::function<void(Work
 
 void Source::broadcast(const Message& prototype) {
   for (uint32_t w = 0; w < workers_; ++w) {
-    Message m;
-    m.kind = prototype.kind;
-    m.sender = kFromSource;
-    m.barrier = prototype.barrier;
-    m.snapshot = prototype.snapshot;
-    m.task = prototype.task;
-    m.task_stage = prototype.task_stage;
+    Message m = forwarded(prototype, kFromSource);
     m.source_batches_before = sent_batches_[w].load(std::memory_order_acquire);
     inboxes_[w]->push(StageId(0), std::move(m));
   }

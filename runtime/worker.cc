@@ -447,15 +447,7 @@ void Worker::broadcast_next(StageId stage, const Message& prototype) {
       batch.batch = box.building.finish();
       box.pending.push_back(std::move(batch));
     }
-    Message m;
-    m.kind = prototype.kind;
-    m.sender = id_.value();
-    m.watermark = prototype.watermark;
-    m.barrier = prototype.barrier;
-    m.snapshot = prototype.snapshot;
-    m.task = prototype.task;
-    m.task_stage = prototype.task_stage;
-    box.pending.push_back(std::move(m));
+    box.pending.push_back(forwarded(prototype, id_.value()));
   }
   flush_outboxes(StageId(stage.value() + 1));
 }

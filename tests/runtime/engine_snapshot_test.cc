@@ -14,22 +14,29 @@
 namespace eddy {
 namespace {
 
-TopologySpec counting(bool two_stages) {
+// Events of `type` counted per customer, then, behind a key_by product, an operator of
+// `second_kind` per product; or the first stage alone.
+TopologySpec topology(std::string_view type, bool two_stages = true,
+                      std::string_view second_kind = "keyed_counter") {
   TopologyBuilder b("snapshots", testing::test_registry());
-  b.accept_types({"Product Viewed"}).stage("customers", "customer");
+  b.accept_types({type}).stage("customers", "customer");
   b.op("per_customer", "keyed_counter", {{"label", "views"}});
   if (two_stages) {
     b.key_by("products", "product", [](const EventRef& e) {
        return e.item();
-     }).op("per_product", "keyed_counter", {{"label", "views"}});
+     }).op("per_product", std::string(second_kind), {{"label", "views"}});
   }
   auto spec = b.build();
   EXPECT_TRUE(spec.is_ok()) << spec.status().to_string();
   return std::move(spec).value();
 }
 
+TopologySpec counting(bool two_stages) {
+  return topology("Product Viewed", two_stages);
+}
+
 // Tight inboxes and small exchange batches make senders run out of room while barriers align.
-std::unique_ptr<Engine> start(uint32_t workers, bool two_stages = false, bool tight = false) {
+EngineOptions options(uint32_t workers, bool tight) {
   EngineOptions o;
   o.settings.workers = workers;
   if (tight) {
@@ -39,16 +46,26 @@ std::unique_ptr<Engine> start(uint32_t workers, bool two_stages = false, bool ti
   o.settings.key_groups = 16;
   o.settings.time_mode = TimeMode::kManual;
   o.run_ticker = false;
-  auto engine = Engine::create(counting(two_stages), std::move(o));
+  return o;
+}
+
+std::unique_ptr<Engine> start(const TopologySpec& spec, EngineOptions o) {
+  auto engine = Engine::create(spec, std::move(o));
   EXPECT_TRUE(engine.is_ok()) << engine.status().to_string();
   EXPECT_TRUE((*engine)->start().is_ok());
   return std::move(engine).value();
 }
 
-void feed(Engine& e, int first, int count) {
+std::unique_ptr<Engine> start(uint32_t workers, bool two_stages = false, bool tight = false) {
+  return start(counting(two_stages), options(workers, tight));
+}
+
+// Events `first`.. of 37 customers and 11 products, each at its number as event time.
+void feed(Engine& e, int first, int count, std::string_view type = "Product Viewed") {
   BatchBuilder b;
   EventDraft d;
-  d.type = e.topology().types().find("Product Viewed");
+  d.type = e.topology().types().find(type);
+  d.amount = 10;
   for (int i = first; i < first + count; ++i) {
     const std::string key = "c" + std::to_string(i % 37);
     d.key = key;
@@ -235,27 +252,11 @@ TEST(EngineSnapshot, SnapshotsFollowOneAnotherThroughAnExchange) {
 // part and waits for all the others'. Behind an exchange, a worker waiting there stops taking its
 // stage's input, while another worker's alignment keeps back the watermark it needs to get there.
 TEST(EngineSnapshot, GlobalAggregatesBehindAnExchangeDoNotDeadlockASnapshot) {
-  TopologyBuilder b("aggregates", testing::test_registry());
-  b.accept_types({"Order Completed"})
-      .stage("customers", "customer")
-      .op("per_customer", "keyed_counter", {{"label", "orders"}})
-      .key_by("products", "product", [](const EventRef& e) { return e.item(); })
-      .op("rfm", "rfm", {});
-  auto spec = b.build();
-  ASSERT_TRUE(spec.is_ok()) << spec.status().to_string();
-  EngineOptions o;
-  o.settings.workers = 3;
-  o.settings.key_groups = 16;
-  o.settings.inbox_capacity_events = 64;
-  o.settings.exchange_batch_events = 4;
+  EngineOptions o = options(3, /*tight=*/true);
   o.settings.global_aggregate_interval_ms = 5;
   o.settings.time_mode = TimeMode::kReplay;
-  o.run_ticker = false;
-  auto made = Engine::create(*spec, std::move(o));
-  ASSERT_TRUE(made.is_ok()) << made.status().to_string();
-  Engine& e = **made;
-  ASSERT_TRUE(e.start().is_ok());
-  const EventType order = e.topology().types().find("Order Completed");
+  auto engine = start(topology("Order Completed", true, "rfm"), std::move(o));
+  Engine& e = *engine;
   int snapshots_done = 0;
   std::mutex mu;
   for (int round = 0; round < 20; ++round) {
@@ -265,29 +266,9 @@ TEST(EngineSnapshot, GlobalAggregatesBehindAnExchangeDoNotDeadlockASnapshot) {
                                         ++snapshots_done;
                                       })
                     .is_ok());
-    for (int batch = 0; batch < 10; ++batch) {
-      BatchBuilder bb;
-      for (int i = 0; i < 16; ++i) {
-        const int n = (round * 10 + batch) * 16 + i;
-        EventDraft d;
-        d.type = order;
-        const std::string key = "c" + std::to_string(n % 37);
-        const std::string item = "p" + std::to_string(n % 11);
-        d.key = key;
-        d.item = item;
-        d.amount = 10;
-        d.time = EventTime(n);
-        bb.add(d);
-      }
-      const EventBatch events = bb.finish();
-      Status s;
-      for (int attempt = 0; attempt < 1'000'000; ++attempt) {
-        s = e.source().submit(events).status;
-        if (s.code() != Errc::kBusy) break;
-        std::this_thread::yield();
-      }
-      ASSERT_TRUE(s.is_ok()) << "round " << round << ": " << s.to_string();
-    }
+    for (int batch = 0; batch < 10; ++batch)
+      ASSERT_NO_FATAL_FAILURE(feed(e, (round * 10 + batch) * 16, 16, "Order Completed"))
+          << "round " << round;
   }
   ASSERT_TRUE(e.sync(std::chrono::seconds(60)).is_ok());
   std::lock_guard lock(mu);
@@ -298,47 +279,27 @@ TEST(EngineSnapshot, GlobalAggregatesBehindAnExchangeDoNotDeadlockASnapshot) {
 // does: the snapshot holds the commands sent before it and none sent after, however far behind
 // the later stage is.
 TEST(EngineSnapshot, CommandsToALaterStageFallOnTheirSideOfTheCut) {
-  TopologyBuilder b("labels", testing::test_registry());
-  b.accept_types({"Product Viewed"})
-      .stage("customers", "customer")
-      .op("per_customer", "keyed_counter", {{"label", "views"}})
-      .key_by("products", "product", [](const EventRef& e) { return e.item(); })
-      .op("label", "labeller", {});
-  auto spec = b.build();
-  ASSERT_TRUE(spec.is_ok()) << spec.status().to_string();
-  auto start_labels = [&](uint32_t workers) {
-    EngineOptions o;
-    o.settings.workers = workers;
-    o.settings.key_groups = 16;
-    o.settings.inbox_capacity_events = 64;
-    o.settings.exchange_batch_events = 4;
-    o.settings.time_mode = TimeMode::kManual;
-    o.run_ticker = false;
-    auto made = Engine::create(*spec, std::move(o));
-    EXPECT_TRUE(made.is_ok()) << made.status().to_string();
-    EXPECT_TRUE((*made)->start().is_ok());
-    return std::move(made).value();
-  };
+  const TopologySpec labels = topology("Product Viewed", true, "labeller");
   auto label_of = [](Engine& e, int product) {
     auto answer = e.query_key_sync(StageId(1), "p" + std::to_string(product));
     return answer ? std::string(answer->at("label").as_string()) : std::string("no answer");
   };
-  auto live = start_labels(2);
+  auto live = start(labels, options(2, /*tight=*/true));
   for (int round = 0; round < 10; ++round) {
     feed(*live, 0, 20);  // every product has a key in the second stage
     ASSERT_TRUE(live->sync().is_ok());
-    ASSERT_TRUE(live->command("label", {{"label", "before"}}).is_ok());
+    ASSERT_TRUE(live->command("per_product", {{"label", "before"}}).is_ok());
     // A backlog in front of the second stage, then the cut, then a command the cut must not hold.
     for (int b = 0; b < 10; ++b)
       feed(*live, 20 + b * 50, 50);
     Collector snap;
     ASSERT_TRUE(snap.begin(*live).is_ok());
-    ASSERT_TRUE(live->command("label", {{"label", "after"}}).is_ok());
+    ASSERT_TRUE(live->command("per_product", {{"label", "after"}}).is_ok());
     ASSERT_TRUE(live->sync().is_ok());
     snap.done.get_future().wait();
     EXPECT_EQ(label_of(*live, 0), "after");
 
-    auto restored = start_labels(3);
+    auto restored = start(labels, options(3, /*tight=*/true));
     ASSERT_TRUE(restored->restore_key_groups(std::move(snap.groups)).is_ok());
     for (int p = 0; p < 11; ++p)
       ASSERT_EQ(label_of(*restored, p), "before") << "round " << round << ", p" << p;
