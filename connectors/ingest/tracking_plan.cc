@@ -3,9 +3,8 @@
 #include <algorithm>
 #include <boost/json/parse.hpp>
 #include <cmath>
-#include <cstring>
-#include <fstream>
-#include <sstream>
+
+#include "runtime/whole_file.h"
 
 namespace eddy {
 namespace {
@@ -289,11 +288,9 @@ Result<TrackingPlan> TrackingPlan::parse(std::string_view json) {
 }
 
 Result<TrackingPlan> TrackingPlan::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(Errc::kIo, path + ": " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  auto plan = parse(text.str());
+  auto text = read_whole_file(path);
+  if (!text) return text.status();
+  auto plan = parse(*text);
   if (!plan) return Status(plan.status().code(), path + ": " + plan.status().message());
   return plan;
 }

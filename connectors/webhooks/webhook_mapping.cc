@@ -4,14 +4,11 @@
 #include <array>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <optional>
-#include <sstream>
 
 #include "connectors/webhooks/mapping_condition.h"
 #include "connectors/webhooks/mapping_value.h"
+#include "runtime/whole_file.h"
 
 namespace eddy {
 
@@ -310,11 +307,9 @@ Result<WebhookMapping> WebhookMapping::parse(std::string_view json_text) {
 }
 
 Result<WebhookMapping> WebhookMapping::load_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(Errc::kIo, path + ": " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  auto mapping = parse(text.str());
+  auto text = read_whole_file(path);
+  if (!text) return text.status();
+  auto mapping = parse(*text);
   if (!mapping) return Status(mapping.status().code(), path + ": " + mapping.status().message());
   return mapping;
 }

@@ -11,6 +11,7 @@
 #include "runtime/durability/wal_storage.h"
 #include "runtime/engine.h"
 #include "runtime/status.h"
+#include "runtime/whole_file.h"
 
 namespace eddy {
 
@@ -87,8 +88,5 @@ class CheckpointStore {
   const std::string dir_;
   std::unique_ptr<WalStorage> storage_;
 };
-
-// The whole of a file, for reading checkpoints back.
-Result<std::string> read_whole_file(const std::string& path);
 
 }  // namespace eddy

@@ -5,9 +5,9 @@
 #include <filesystem>
 #include <string_view>
 
-#include "runtime/durability/checkpoint_store.h"
 #include "runtime/durability/wal_format.h"
 #include "runtime/durability/wal_storage.h"
+#include "runtime/whole_file.h"
 
 namespace eddy {
 
