@@ -126,6 +126,23 @@ class Operator {
   // Runs on the owning worker.
   virtual void on_query(uint32_t /*slot*/, EventTime /*now*/, boost::json::object& /*out*/) const {}
 
+  // Identity resolution (operators/identity.h) learns that two keys are one customer and merges
+  // the state of the key that goes away into the key that stays, through the exchange: the stage
+  // moves every operator's state of the old key out, and the worker owning the surviving key
+  // merges it in. The merged state must be what the operator would hold had the old key's events
+  // carried the surviving key from the start, as far as its state can tell: counts and sums add,
+  // histories interleave by time, a "first" keeps the earlier and a "last" the later.
+  //
+  // move_key_out writes the state of ctx.slot() for merge_key_in and then resets the slot to what
+  // on_new_slot gave it: the key stays known but holds nothing. The runtime has already cancelled
+  // the key's timers. It may emit through ctx (a segment the old key leaves). The default keeps
+  // nothing that follows a customer: it writes nothing and the state stays with the old key.
+  virtual void move_key_out(StateWriter& /*out*/, Context& /*ctx*/) {}
+  // Merges what move_key_out wrote (on another instance of the same operator, of any key group,
+  // possibly a worker of another process generation) into ctx.slot(), re-arming timers and
+  // emitting what changes (a segment entered, a lifecycle stage reached) through ctx.
+  virtual Status merge_key_in(StateReader& /*in*/, Context& /*ctx*/) { return {}; }
+
   virtual LatenessPolicy lateness_policy() const { return LatenessPolicy::kSideOutput; }
 
   // Publishes per-key values other operators of the stage may read (segment rules). Called once,

@@ -23,18 +23,19 @@ std::string render_prop_value(const PropValue& v) {
   return {};
 }
 
+CollectingSink::Record CollectingSink::Record::of(const EventRef& ref) {
+  Record r{std::string(ref.key()),  ref.type(), ref.time(), ref.amount(), ref.quantity(),
+           std::string(ref.item()), {}};
+  for (size_t i = 0; i < ref.prop_count(); ++i)
+    r.props.emplace_back(std::string(ref.prop_name(i)), render_prop_value(ref.prop_value(i)));
+  return r;
+}
+
 void CollectingSink::write(const EventBatch& batch) {
   std::vector<Record> added;
   added.reserve(batch.size());
-  for (const Event& e : batch.events) {
-    EventRef ref(e, *batch.payload);
-    Record r{std::string(ref.key()),  ref.type(), ref.time(), ref.amount(), ref.quantity(),
-             std::string(ref.item()), {}};
-    for (size_t i = 0; i < ref.prop_count(); ++i) {
-      r.props.emplace_back(std::string(ref.prop_name(i)), render_prop_value(ref.prop_value(i)));
-    }
-    added.push_back(std::move(r));
-  }
+  for (const Event& e : batch.events)
+    added.push_back(Record::of(EventRef(e, *batch.payload)));
   std::lock_guard lock(mu_);
   records_.insert(records_.end(), std::make_move_iterator(added.begin()),
                   std::make_move_iterator(added.end()));

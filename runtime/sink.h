@@ -31,6 +31,8 @@ class CollectingSink final : public Sink {
     std::string item;
     std::vector<std::pair<std::string, std::string>> props;  // values rendered as text
 
+    static Record of(const EventRef& event);
+
     auto tie() const { return std::tie(key, type, time, amount, quantity, item, props); }
     bool operator==(const Record& o) const { return tie() == o.tie(); }
     bool operator<(const Record& o) const { return tie() < o.tie(); }

@@ -134,7 +134,11 @@ std::optional<size_t> StageInstance::find_operator(std::string_view name) const 
 }
 
 uint32_t StageInstance::slot_for(const EventRef& event) {
-  const KeySlots::Lookup found = slots_.find_or_add(event.key_hash(), event.key());
+  return slot_for(event.key_hash(), event.key());
+}
+
+uint32_t StageInstance::slot_for(KeyHash hash, std::string_view key) {
+  const KeySlots::Lookup found = slots_.find_or_add(hash, key);
   if (found.created) {
     for (auto& op : ops_)
       op->on_new_slot(found.slot);
@@ -197,6 +201,51 @@ Status StageInstance::command(size_t op, const boost::json::object& command, Eve
                               StageOutput& out) {
   Visitor keys(*this, op, watermark, out);
   return ops_.at(op)->on_command(command, keys);
+}
+
+std::optional<std::string> StageInstance::move_key_out(KeyHash key, EventTime watermark,
+                                                       StageOutput& out) {
+  const auto slot = slots_.find(key);
+  if (!slot) return std::nullopt;
+  timers_.cancel_key(key);
+  StateWriter bytes;
+  bytes.put<uint32_t>(static_cast<uint32_t>(ops_.size()));
+  ++depth_;
+  for (size_t i = 0; i < ops_.size(); ++i) {
+    Ctx ctx(*this, *slot, i, watermark, out);
+    const size_t mark = bytes.begin_nested();
+    ops_[i]->move_key_out(bytes, ctx);
+    bytes.end_nested(mark);
+  }
+  if (--depth_ == 0 && !scratch_.empty()) scratch_.clear();
+  return bytes.take();
+}
+
+Status StageInstance::merge_key_in(KeyHash hash, std::string_view key, std::string_view bytes,
+                                   EventTime watermark, StageOutput& out) {
+  StateReader in(bytes);
+  const auto n = in.get<uint32_t>();
+  if (!in.ok() || n != ops_.size()) {
+    return {Errc::kCorrupt, "stage '" + spec_.name + "': a moved key holds " + std::to_string(n) +
+                                " operators, the stage has " + std::to_string(ops_.size())};
+  }
+  const uint32_t slot = slot_for(hash, key);
+  Status status;
+  ++depth_;
+  for (size_t i = 0; i < ops_.size() && status; ++i) {
+    const std::string_view op_bytes = in.get_view();
+    if (!in.ok()) {
+      status = {Errc::kCorrupt, "stage '" + spec_.name + "': a moved key is truncated"};
+      break;
+    }
+    StateReader op_in(op_bytes);
+    Ctx ctx(*this, slot, i, watermark, out);
+    if (Status s = ops_[i]->merge_key_in(op_in, ctx); !s) {
+      status = {s.code(), "operator '" + spec_.operators[i].name + "': " + s.message()};
+    }
+  }
+  if (--depth_ == 0 && !scratch_.empty()) scratch_.clear();
+  return status;
 }
 
 std::optional<boost::json::object> StageInstance::query(KeyHash key, EventTime now) const {

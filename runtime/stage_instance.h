@@ -60,6 +60,15 @@ class StageInstance {
   Status command(size_t op, const boost::json::object& command, EventTime watermark,
                  StageOutput& out);
 
+  // Identity resolution (Operator::move_key_out): every operator's state of `key` as bytes for
+  // merge_key_in, after which the key holds nothing and has no timers; nullopt for a key the
+  // instance does not know.
+  std::optional<std::string> move_key_out(KeyHash key, EventTime watermark, StageOutput& out);
+  // Merges bytes of move_key_out (from an instance of the same stage, any key group) into `key`,
+  // which is created if new.
+  Status merge_key_in(KeyHash hash, std::string_view key, std::string_view bytes,
+                      EventTime watermark, StageOutput& out);
+
   // The answer of every operator about one key, merged into one object; nullopt for an unknown key.
   std::optional<boost::json::object> query(KeyHash key, EventTime now) const;
   // Runs `fn` on every key of the instance (for scatter-gather queries over all keys).
@@ -90,6 +99,7 @@ class StageInstance {
   void run_chain(size_t first, const EventRef& event, uint32_t slot, EventTime watermark,
                  StageOutput& out, Origin origin);
   uint32_t slot_for(const EventRef& event);
+  uint32_t slot_for(KeyHash hash, std::string_view key);
 
   const StageSpec& spec_;
   StageId stage_;

@@ -14,6 +14,10 @@ size_t TimerService::fire_until(EventTime watermark,
   return fired;
 }
 
+size_t TimerService::cancel_key(KeyHash key) {
+  return std::erase_if(timers_, [key](const Timer& t) { return t.key_hash == key; });
+}
+
 void TimerService::snapshot(StateWriter& out) const {
   out.put<uint64_t>(timers_.size());
   for (const Timer& t : timers_) {

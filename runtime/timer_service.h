@@ -27,6 +27,8 @@ class TimerService {
 
   void set(const Timer& t) { timers_.insert(t); }
   void cancel(const Timer& t) { timers_.erase(t); }
+  // Cancels every timer of one key. A scan: for identity merges, which are rare.
+  size_t cancel_key(KeyHash key);
   size_t size() const { return timers_.size(); }
   bool empty() const { return timers_.empty(); }
 
