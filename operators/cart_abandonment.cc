@@ -20,6 +20,8 @@ constexpr uint32_t kTimerTag = 0;
 // A snapshot never holds more lines per cart than this; more means the bytes are not ours.
 constexpr uint32_t kMaxRestoredLines = 1 << 16;
 constexpr std::string_view kTriggerKind = "cart_abandonment";
+// The layout of a moved key (move_key_out); merge_key_in refuses any other.
+constexpr uint32_t kMoveFormat = 1;
 
 std::optional<int64_t> whole_number(const boost::json::value& v) {
   if (v.is_int64()) return v.as_int64();
@@ -145,18 +147,22 @@ void CartAbandonment::on_add(const EventRef& event, Context& ctx, PerKey& k) {
   } else {
     touch(t, ctx, k);
   }
-  Cart& cart = *k.cart;
-  const std::string_view product = event.item();
+  // The newest price is the one the customer would pay.
+  add_to_cart(*k.cart, event.item(), event.quantity(), event.amount(), /*reprice=*/true);
+}
+
+void CartAbandonment::add_to_cart(Cart& cart, std::string_view product, int64_t quantity,
+                                  double price, bool reprice) const {
   auto it = std::lower_bound(cart.lines.begin(), cart.lines.end(), product,
                              [](const Line& l, std::string_view p) { return l.product < p; });
   if (it != cart.lines.end() && it->product == product) {
-    it->quantity += event.quantity();
-    it->price = event.amount();  // the newest price is the one the customer would pay
+    it->quantity += quantity;
+    if (reprice) it->price = price;
   } else if (cart.lines.size() < max_products_) {
-    cart.lines.insert(it, Line{std::string(product), event.quantity(), event.amount()});
+    cart.lines.insert(it, Line{std::string(product), quantity, price});
   } else {
-    cart.untracked_units += event.quantity();
-    cart.untracked_value += event.amount() * static_cast<double>(event.quantity());
+    cart.untracked_units += quantity;
+    cart.untracked_value += price * static_cast<double>(quantity);
   }
 }
 
@@ -317,22 +323,8 @@ void CartAbandonment::on_query(uint32_t slot, EventTime /*now*/, boost::json::ob
 
 void CartAbandonment::snapshot(StateWriter& out) const {
   out.put<uint64_t>(state_.size());
-  for (const PerKey& k : state_) {
-    out.put<int64_t>(k.last_change);
-    out.put<int64_t>(k.settled_through);
-    out.put<uint32_t>(k.abandoned);
-    out.put<uint8_t>(k.cart ? 1 : 0);
-    if (!k.cart) continue;
-    out.put<int64_t>(k.cart->started);
-    out.put<uint32_t>(static_cast<uint32_t>(k.cart->lines.size()));
-    for (const Line& l : k.cart->lines) {
-      out.put_string(l.product);
-      out.put<int64_t>(l.quantity);
-      out.put<double>(l.price);
-    }
-    out.put<int64_t>(k.cart->untracked_units);
-    out.put<double>(k.cart->untracked_value);
-  }
+  for (const PerKey& k : state_)
+    write_key(out, k);
 }
 
 Status CartAbandonment::restore(StateReader& in, uint32_t slot_count) {
@@ -343,34 +335,105 @@ Status CartAbandonment::restore(StateReader& in, uint32_t slot_count) {
   }
   std::vector<PerKey> state(n);
   for (PerKey& k : state) {
-    k.last_change = in.get<int64_t>();
-    k.settled_through = in.get<int64_t>();
-    k.abandoned = in.get<uint32_t>();
-    const auto has_cart = in.get<uint8_t>();
-    if (!in.ok()) break;
-    if (has_cart > 1) return {Errc::kCorrupt, "cart state has a bad cart marker"};
-    if (has_cart == 0) continue;
-    k.cart = std::make_unique<Cart>();
-    k.cart->started = in.get<int64_t>();
-    const auto lines = in.get<uint32_t>();
-    if (lines > kMaxRestoredLines) return {Errc::kCorrupt, "cart state has an oversized cart"};
-    for (uint32_t i = 0; i < lines && in.ok(); ++i) {
-      Line l;
-      l.product = in.get_string();
-      l.quantity = in.get<int64_t>();
-      l.price = in.get<double>();
-      if (in.ok() && (l.quantity <= 0 ||
-                      (!k.cart->lines.empty() && !(k.cart->lines.back().product < l.product)))) {
-        return {Errc::kCorrupt, "cart state has a bad cart line"};
-      }
-      k.cart->lines.push_back(std::move(l));
-    }
-    k.cart->untracked_units = in.get<int64_t>();
-    k.cart->untracked_value = in.get<double>();
+    if (Status s = read_key(in, k); !s) return s;
   }
-  if (!in.ok()) return {Errc::kCorrupt, "cart state is truncated"};
   state_ = std::move(state);
   return {};
+}
+
+void CartAbandonment::write_key(StateWriter& out, const PerKey& k) {
+  out.put<int64_t>(k.last_change);
+  out.put<int64_t>(k.settled_through);
+  out.put<uint32_t>(k.abandoned);
+  out.put<uint8_t>(k.cart ? 1 : 0);
+  if (!k.cart) return;
+  out.put<int64_t>(k.cart->started);
+  out.put<uint32_t>(static_cast<uint32_t>(k.cart->lines.size()));
+  for (const Line& l : k.cart->lines) {
+    out.put_string(l.product);
+    out.put<int64_t>(l.quantity);
+    out.put<double>(l.price);
+  }
+  out.put<int64_t>(k.cart->untracked_units);
+  out.put<double>(k.cart->untracked_value);
+}
+
+Status CartAbandonment::read_key(StateReader& in, PerKey& k) {
+  const Status truncated(Errc::kCorrupt, "cart state is truncated");
+  k.last_change = in.get<int64_t>();
+  k.settled_through = in.get<int64_t>();
+  k.abandoned = in.get<uint32_t>();
+  const auto has_cart = in.get<uint8_t>();
+  if (!in.ok()) return truncated;
+  if (has_cart > 1) return {Errc::kCorrupt, "cart state has a bad cart marker"};
+  if (has_cart == 0) return {};
+  k.cart = std::make_unique<Cart>();
+  k.cart->started = in.get<int64_t>();
+  const auto lines = in.get<uint32_t>();
+  if (lines > kMaxRestoredLines) return {Errc::kCorrupt, "cart state has an oversized cart"};
+  for (uint32_t i = 0; i < lines && in.ok(); ++i) {
+    Line l;
+    l.product = in.get_string();
+    l.quantity = in.get<int64_t>();
+    l.price = in.get<double>();
+    if (in.ok() && (l.quantity <= 0 ||
+                    (!k.cart->lines.empty() && !(k.cart->lines.back().product < l.product)))) {
+      return {Errc::kCorrupt, "cart state has a bad cart line"};
+    }
+    k.cart->lines.push_back(std::move(l));
+  }
+  k.cart->untracked_units = in.get<int64_t>();
+  k.cart->untracked_value = in.get<double>();
+  if (!in.ok()) return truncated;
+  return {};
+}
+
+void CartAbandonment::move_key_out(StateWriter& out, Context& ctx) {
+  PerKey& k = state_[ctx.slot()];
+  out.put<uint32_t>(kMoveFormat);
+  write_key(out, k);
+  // The runtime has cancelled the key's timer.
+  k = PerKey{};
+}
+
+Status CartAbandonment::merge_key_in(StateReader& in, Context& ctx) {
+  const auto format = in.get<uint32_t>();
+  if (!in.ok()) return {Errc::kCorrupt, "a moved cart is truncated"};
+  if (format != kMoveFormat) {
+    return {Errc::kCorrupt, "a moved cart has format " + std::to_string(format)};
+  }
+  PerKey moved;
+  if (Status s = read_key(in, moved); !s) return s;
+  PerKey& k = state_[ctx.slot()];
+  if (k.cart) ctx.cancel_timer(EventTime(due(k)), kTimerTag);
+  // Each side's settled-through time settles the other side's cart as an order at that time would.
+  settle(moved, k.settled_through);
+  settle(k, moved.settled_through);
+  merge_cart(k, moved);
+  k.last_change = std::max(k.last_change, moved.last_change);
+  k.settled_through = std::max(k.settled_through, moved.settled_through);
+  k.abandoned += std::min(moved.abandoned, UINT32_MAX - k.abandoned);
+  if (k.cart) ctx.set_timer(EventTime(due(k)), kTimerTag);
+  return {};
+}
+
+void CartAbandonment::settle(PerKey& k, int64_t settled_through) {
+  if (k.cart && settled_through >= k.cart->started) k.cart.reset();
+}
+
+void CartAbandonment::merge_cart(PerKey& k, PerKey& moved) const {
+  if (!moved.cart) return;
+  if (!k.cart) {
+    k.cart = std::move(moved.cart);
+    return;
+  }
+  // Lines keep no times: the side whose cart changed last is taken to hold the newer prices.
+  const bool moved_newer = moved.last_change > k.last_change;
+  for (const Line& l : moved.cart->lines)
+    add_to_cart(*k.cart, l.product, l.quantity, l.price, moved_newer);
+  k.cart->untracked_units += moved.cart->untracked_units;
+  k.cart->untracked_value += moved.cart->untracked_value;
+  k.cart->started = std::min(k.cart->started, moved.cart->started);
 }
 
 size_t CartAbandonment::state_bytes() const {

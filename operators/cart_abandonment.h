@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "runtime/operator.h"
@@ -62,6 +63,16 @@ namespace eddy {
 // "cart.open". Profile: "cart": {"open", "items", "units", "value", "last_change_ms" (null before
 // any change), "abandoned_count"}.
 //
+// Merging (identity resolution): the moved key's cart joins the surviving key's. Each side's
+// settled-through time first settles the other side's open cart the way an order at that time
+// would: a cart that started at or before it is closed without a report. What stays open merges:
+// quantities per product add (the price of a product in both is that of the side whose last change
+// is newer; products beyond max_products count untracked), the start is the earlier, the last
+// change and the settled-through time the later, abandoned_count adds. The surviving key's timer
+// is set again for the merged last change + timeout, so the merged cart is reported once, as the
+// surviving key's, with the trigger id that the same history under that key would give. Bad or
+// truncated input is refused before anything changes.
+//
 // State: 32 bytes per key, plus the open cart only while there is one (48 bytes, and 48 per product
 // with an id of up to 15 bytes).
 class CartAbandonment final : public Operator {
@@ -80,6 +91,8 @@ class CartAbandonment final : public Operator {
   void snapshot(StateWriter& out) const override;
   Status restore(StateReader& in, uint32_t slot_count) override;
   void on_query(uint32_t slot, EventTime now, boost::json::object& out) const override;
+  void move_key_out(StateWriter& out, Context& ctx) override;
+  Status merge_key_in(StateReader& in, Context& ctx) override;
   LatenessPolicy lateness_policy() const override { return LatenessPolicy::kSideOutput; }
   Status declare_features(FeatureCatalog& catalog) override;
 
@@ -116,12 +129,21 @@ class CartAbandonment final : public Operator {
   void on_add(const EventRef& event, Context& ctx, PerKey& k);
   void on_remove(const EventRef& event, Context& ctx, PerKey& k);
   void on_order(const EventRef& event, Context& ctx, PerKey& k);
+  // `reprice`: the price replaces that of a line already in the cart (it is the newer one).
+  void add_to_cart(Cart& cart, std::string_view product, int64_t quantity, double price,
+                   bool reprice) const;
   // Notes a change at `t` on an open cart: moves its start back or its timer forward.
   void touch(int64_t t, Context& ctx, PerKey& k);
   void close(Context& ctx, PerKey& k);
   void emit_abandoned(EventTime at, Context& ctx, const PerKey& k);
   int64_t due(const PerKey& k) const;
   static Totals totals(const PerKey& k);
+  // One key's state, as snapshots and moved keys hold it.
+  static void write_key(StateWriter& out, const PerKey& k);
+  static Status read_key(StateReader& in, PerKey& k);
+  // Closes the open cart, unreported, when `settled_through` covers its start.
+  static void settle(PerKey& k, int64_t settled_through);
+  void merge_cart(PerKey& k, PerKey& moved) const;
 
   int64_t timeout_ms_ = kDefaultTimeoutMs;
   uint32_t max_products_ = kDefaultMaxProducts;

@@ -71,6 +71,26 @@ Status KeyedCounter::restore(StateReader& in, uint32_t slot_count) {
   return {};
 }
 
+void KeyedCounter::move_key_out(StateWriter& out, Context& ctx) {
+  PerKey& k = state_[ctx.slot()];
+  out.put<uint64_t>(k.count);
+  out.put<double>(k.sum);
+  out.put<int64_t>(k.last_time);
+  k = {};
+}
+
+Status KeyedCounter::merge_key_in(StateReader& in, Context& ctx) {
+  const auto count = in.get<uint64_t>();
+  const auto sum = in.get<double>();
+  const auto last_time = in.get<int64_t>();
+  if (!in.ok()) return {Errc::kCorrupt, "a moved counter is truncated"};
+  PerKey& k = state_[ctx.slot()];
+  k.count += count;
+  k.sum += sum;
+  k.last_time = std::max(k.last_time, last_time);
+  return {};
+}
+
 Status KeyedCounter::declare_features(FeatureCatalog& catalog) {
   using Kind = FeatureValue::Kind;
   if (Status s =

@@ -26,6 +26,9 @@ class KeyedCounter final : public Operator {
   LatenessPolicy lateness_policy() const override { return LatenessPolicy::kDeliver; }
   // "<label>.count", "<label>.sum" and "<label>.last_time_ms" (missing before the first event).
   Status declare_features(FeatureCatalog& catalog) override;
+  // Merging adds counts and sums and keeps the newer last time.
+  void move_key_out(StateWriter& out, Context& ctx) override;
+  Status merge_key_in(StateReader& in, Context& ctx) override;
 
  private:
   struct PerKey {

@@ -14,6 +14,8 @@ namespace eddy {
 namespace {
 
 constexpr uint32_t kSnapshotVersion = 1;
+// The layout of a moved key (move_key_out); merge_key_in refuses any other.
+constexpr uint32_t kMoveFormat = 1;
 constexpr int64_t kMaxDurationMs = 100 * 365 * kMillisPerDay;
 constexpr uint32_t kMaxConsiderationViews = 16;
 constexpr std::string_view kChangedType = "Lifecycle Changed";
@@ -237,9 +239,14 @@ void Lifecycle::arm_dormancy(const PerKey& k, Context& ctx) const {
 
 void Lifecycle::record_view(uint32_t slot, PerKey& k, std::string_view item) {
   // A view without a product id shows activity but not which product: it counts as no new one.
-  if (k.distinct_views >= consideration_views_ || item.empty()) return;
+  if (item.empty()) return;
   uint32_t h = static_cast<uint32_t>(hash_key(item).value());
   if (h == 0) h = 1;  // 0 marks an empty place
+  record_view_hash(slot, k, h);
+}
+
+void Lifecycle::record_view_hash(uint32_t slot, PerKey& k, uint32_t h) {
+  if (k.distinct_views >= consideration_views_) return;
   uint32_t* seen = views_.data() + size_t{slot} * consideration_views_;
   if (std::find(seen, seen + k.distinct_views, h) != seen + k.distinct_views) return;
   seen[k.distinct_views++] = h;
@@ -280,7 +287,10 @@ void Lifecycle::rearm_purchase(const PerKey& before, const PerKey& after, Contex
 
 void Lifecycle::transition(PerKey& k, int64_t now, Context& ctx) const {
   const Stage next = evaluate(k, now);
-  if (next == k.stage) return;
+  if (next != k.stage) enter(k, next, now, ctx);
+}
+
+void Lifecycle::enter(PerKey& k, Stage next, int64_t now, Context& ctx) const {
   const std::string_view from = stage_name(k.stage);
   const std::string_view to = stage_name(next);
   // The same input gives the same id: key, change and instant identify a transition.
@@ -333,19 +343,8 @@ void Lifecycle::snapshot(StateWriter& out) const {
   out.put<uint32_t>(kSnapshotVersion);
   out.put<uint32_t>(consideration_views_);
   out.put<uint64_t>(state_.size());
-  for (size_t slot = 0; slot < state_.size(); ++slot) {
-    const PerKey& k = state_[slot];
-    out.put<int64_t>(k.since);
-    out.put<int64_t>(k.last_activity);
-    out.put<int64_t>(k.last_order);
-    out.put<uint32_t>(k.orders);
-    out.put<uint8_t>(static_cast<uint8_t>(k.stage));
-    out.put<uint8_t>(k.distinct_views);
-    out.put<uint8_t>(k.carted ? 1 : 0);
-    for (uint32_t i = 0; i < k.distinct_views; ++i) {
-      out.put<uint32_t>(views_[slot * consideration_views_ + i]);
-    }
-  }
+  for (uint32_t slot = 0; slot < state_.size(); ++slot)
+    write_key(out, slot);
 }
 
 Status Lifecycle::restore(StateReader& in, uint32_t slot_count) {
@@ -368,27 +367,97 @@ Status Lifecycle::restore(StateReader& in, uint32_t slot_count) {
   std::vector<PerKey> state(n);
   std::vector<uint32_t> seen(n * consideration_views_, 0);
   for (size_t slot = 0; slot < n; ++slot) {
-    PerKey& k = state[slot];
-    k.since = in.get<int64_t>();
-    k.last_activity = in.get<int64_t>();
-    k.last_order = in.get<int64_t>();
-    k.orders = in.get<uint32_t>();
-    const auto stage = in.get<uint8_t>();
-    k.distinct_views = in.get<uint8_t>();
-    k.carted = in.get<uint8_t>() != 0;
-    if (!in.ok()) return {Errc::kCorrupt, "lifecycle state is truncated"};
-    if (stage > static_cast<uint8_t>(Stage::kDormant) || k.distinct_views > consideration_views_) {
-      return {Errc::kCorrupt, "lifecycle state holds an impossible stage"};
-    }
-    k.stage = static_cast<Stage>(stage);
-    for (uint32_t i = 0; i < k.distinct_views; ++i) {
-      seen[slot * consideration_views_ + i] = in.get<uint32_t>();
+    if (Status s = read_key(in, state[slot], seen.data() + slot * consideration_views_); !s) {
+      return s;
     }
   }
-  if (!in.ok()) return {Errc::kCorrupt, "lifecycle state is truncated"};
   state_ = std::move(state);
   views_ = std::move(seen);
   return {};
+}
+
+void Lifecycle::write_key(StateWriter& out, uint32_t slot) const {
+  const PerKey& k = state_[slot];
+  out.put<int64_t>(k.since);
+  out.put<int64_t>(k.last_activity);
+  out.put<int64_t>(k.last_order);
+  out.put<uint32_t>(k.orders);
+  out.put<uint8_t>(static_cast<uint8_t>(k.stage));
+  out.put<uint8_t>(k.distinct_views);
+  out.put<uint8_t>(k.carted ? 1 : 0);
+  for (uint32_t i = 0; i < k.distinct_views; ++i) {
+    out.put<uint32_t>(views_[size_t{slot} * consideration_views_ + i]);
+  }
+}
+
+Status Lifecycle::read_key(StateReader& in, PerKey& k, uint32_t* seen) const {
+  k.since = in.get<int64_t>();
+  k.last_activity = in.get<int64_t>();
+  k.last_order = in.get<int64_t>();
+  k.orders = in.get<uint32_t>();
+  const auto stage = in.get<uint8_t>();
+  k.distinct_views = in.get<uint8_t>();
+  k.carted = in.get<uint8_t>() != 0;
+  if (!in.ok()) return {Errc::kCorrupt, "lifecycle state is truncated"};
+  if (stage > static_cast<uint8_t>(Stage::kDormant) || k.distinct_views > consideration_views_) {
+    return {Errc::kCorrupt, "lifecycle state holds an impossible stage"};
+  }
+  k.stage = static_cast<Stage>(stage);
+  for (uint32_t i = 0; i < k.distinct_views; ++i)
+    seen[i] = in.get<uint32_t>();
+  if (!in.ok()) return {Errc::kCorrupt, "lifecycle state is truncated"};
+  return {};
+}
+
+void Lifecycle::move_key_out(StateWriter& out, Context& ctx) {
+  const uint32_t slot = ctx.slot();
+  out.put<uint32_t>(kMoveFormat);
+  write_key(out, slot);
+  // The key goes back to "none" silently: it is the same customer, who changed no stage.
+  state_[slot] = PerKey{};
+  std::fill_n(views_.begin() + static_cast<ptrdiff_t>(size_t{slot} * consideration_views_),
+              consideration_views_, 0);
+}
+
+Status Lifecycle::merge_key_in(StateReader& in, Context& ctx) {
+  const auto format = in.get<uint32_t>();
+  if (!in.ok()) return {Errc::kCorrupt, "a moved lifecycle is truncated"};
+  if (format != kMoveFormat) {
+    return {Errc::kCorrupt, "a moved lifecycle has format " + std::to_string(format)};
+  }
+  PerKey moved;
+  std::array<uint32_t, kMaxConsiderationViews> seen{};
+  if (Status s = read_key(in, moved, seen.data()); !s) return s;
+  const uint32_t slot = ctx.slot();
+  PerKey& k = state_[slot];
+  const PerKey before = k;
+  k.last_activity = std::max(k.last_activity, moved.last_activity);
+  k.last_order = std::max(k.last_order, moved.last_order);
+  k.orders += std::min(moved.orders, UINT32_MAX - k.orders);
+  k.carted = k.carted || moved.carted;
+  for (uint32_t i = 0; i < moved.distinct_views; ++i)
+    record_view_hash(slot, k, seen[i]);
+  merge_stage(k, moved, ctx);
+  rearm_purchase(before, k, ctx);
+  int64_t now = std::max(ctx.watermark().value(), k.last_activity);
+  if (k.stage != Stage::kNone) now = std::max(now, k.since);
+  transition(k, now, ctx);
+  if (active(k.stage) && !active(before.stage)) arm_dormancy(k, ctx);
+  return {};
+}
+
+void Lifecycle::merge_stage(PerKey& k, const PerKey& moved, Context& ctx) const {
+  if (moved.stage == Stage::kNone) return;
+  if (k.stage == Stage::kNone) {
+    // The surviving key takes over the stage the moved key's history earned, when it earned it.
+    enter(k, moved.stage, moved.since, ctx);
+    return;
+  }
+  if (k.stage != moved.stage) return;
+  // Both were in the stage: facts that accumulate reached it at the earlier entry, while going
+  // dormant waits for the later of the two last activities.
+  k.since =
+      k.stage == Stage::kDormant ? std::max(k.since, moved.since) : std::min(k.since, moved.since);
 }
 
 }  // namespace eddy

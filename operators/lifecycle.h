@@ -55,6 +55,16 @@ namespace eddy {
 // the stage now in force: a history import lands a customer in their current stage without
 // replaying every intermediate one.
 //
+// Merging (identity resolution): the facts combine as one history would have them: the later last
+// activity and last order, orders added, carted if either carted, the distinct products viewed
+// united (up to consideration_views). The surviving key keeps its stage and entry time; when it had
+// no stage it takes over the moved key's, emitting "none" -> that stage at the moved key's entry
+// time, and when both were in the same stage the earlier entry counts (the later for dormant,
+// which starts after the later last activity). The merged facts are then evaluated like an event
+// at now = max(watermark, last activity, the stage's entry time), emitting at most one change,
+// and the purchase-window and dormancy timers are set for the merged facts. The moved key goes
+// back to no stage without an event. Bad or truncated input is refused before anything changes.
+//
 // The operator takes late events (LatenessPolicy::kDeliver): a late order still counts towards
 // "lifecycle.orders". The key's first change is "from": "none".
 class Lifecycle final : public Operator {
@@ -70,6 +80,8 @@ class Lifecycle final : public Operator {
   void snapshot(StateWriter& out) const override;
   Status restore(StateReader& in, uint32_t slot_count) override;
   void on_query(uint32_t slot, EventTime now, boost::json::object& out) const override;
+  void move_key_out(StateWriter& out, Context& ctx) override;
+  Status merge_key_in(StateReader& in, Context& ctx) override;
   LatenessPolicy lateness_policy() const override { return LatenessPolicy::kDeliver; }
   Status declare_features(FeatureCatalog& catalog) override;
 
@@ -104,7 +116,15 @@ class Lifecycle final : public Operator {
   void arm_dormancy(const PerKey& k, Context& ctx) const;
   void rearm_purchase(const PerKey& before, const PerKey& after, Context& ctx) const;
   void transition(PerKey& k, int64_t now, Context& ctx) const;
+  // Moves the key to `next` as of `now` and emits the change.
+  void enter(PerKey& k, Stage next, int64_t now, Context& ctx) const;
+  // The stage and entry time a merged key goes into its evaluation with.
+  void merge_stage(PerKey& k, const PerKey& moved, Context& ctx) const;
   void record_view(uint32_t slot, PerKey& k, std::string_view item);
+  void record_view_hash(uint32_t slot, PerKey& k, uint32_t hash);
+  // One key's state, as snapshots and moved keys hold it; `seen` takes the product hashes.
+  void write_key(StateWriter& out, uint32_t slot) const;
+  Status read_key(StateReader& in, PerKey& k, uint32_t* seen) const;
   Role role(EventType type) const;
 
   uint32_t consideration_views_ = 3;

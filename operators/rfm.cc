@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/json/value.hpp>
 #include <cmath>
+#include <iterator>
 
 #include "runtime/event_types.h"
 
@@ -326,6 +327,61 @@ Status Rfm::restore(StateReader& in, uint32_t slot_count) {
     if (!in.ok()) return {Errc::kCorrupt, "rfm state is truncated"};
     recount(slot);
   }
+  return {};
+}
+
+void Rfm::move_key_out(StateWriter& out, Context& ctx) {
+  PerKey& k = keys_[ctx.slot()];
+  out.put<uint32_t>(static_cast<uint32_t>(k.orders.size()));
+  for (const Order& o : k.orders) {
+    out.put<int64_t>(o.time_ms);
+    out.put<int64_t>(o.cents);
+  }
+  k.orders.clear();
+  recount(ctx.slot());  // takes the key out of the population
+  k = PerKey{};
+}
+
+Status Rfm::read_moved_orders(StateReader& in, std::vector<Order>& out) const {
+  const auto n = in.get<uint32_t>();
+  if (!in.ok()) return {Errc::kCorrupt, "a moved key's orders are truncated"};
+  if (n > max_orders_) return {Errc::kCorrupt, "a moved key holds more orders than the cap"};
+  for (uint32_t i = 0; i < n && in.ok(); ++i) {
+    const int64_t t = in.get<int64_t>();
+    out.push_back({t, in.get<int64_t>()});
+  }
+  if (!in.ok()) return {Errc::kCorrupt, "a moved key's orders are truncated"};
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (out[i].cents < 0 || (i > 0 && out[i].time_ms < out[i - 1].time_ms)) {
+      return {Errc::kCorrupt, "a moved key's orders are out of order or negative"};
+    }
+  }
+  return {};
+}
+
+Status Rfm::merge_key_in(StateReader& in, Context& ctx) {
+  std::vector<Order> incoming;
+  if (Status s = read_moved_orders(in, incoming); !s) return s;
+  PerKey& k = keys_[ctx.slot()];
+  std::vector<Order> merged;
+  merged.reserve(k.orders.size() + incoming.size());
+  // On equal times the surviving key's orders go first, as they would had they arrived first.
+  std::merge(k.orders.begin(), k.orders.end(), incoming.begin(), incoming.end(),
+             std::back_inserter(merged),
+             [](const Order& a, const Order& b) { return a.time_ms < b.time_ms; });
+  // The cap keeps the most recent orders and the expiry timers would have taken the old ones.
+  size_t first = merged.size() > max_orders_ ? merged.size() - max_orders_ : 0;
+  if (ctx.watermark() != kMinEventTime) {
+    const int64_t oldest_kept = ctx.watermark().value() - lookback_ms_;
+    while (first < merged.size() && merged[first].time_ms <= oldest_kept)
+      ++first;
+  }
+  k.orders.assign(merged.begin() + static_cast<ptrdiff_t>(first), merged.end());
+  k.cents = 0;
+  for (const Order& o : k.orders)
+    k.cents += o.cents;
+  recount(ctx.slot());
+  arm_expiry(ctx.slot(), ctx);
   return {};
 }
 

@@ -30,6 +30,13 @@ namespace eddy {
 // - Late orders count as long as the window still covers them (a history import sorted by
 //   customer gives the same result as one sorted by time); orders before the window are counted on
 //   the "outside_window" side output. A negative or non-finite revenue is rejected.
+// - Merging (identity resolution): the moved key's orders in the window join the surviving key's
+//   as one order history, by time (frequency and monetary add, recency is the later last order),
+//   keeping the most recent max_orders_per_key and dropping those the window has left at the
+//   watermark. The population histograms move with them: the old key leaves its counts, the
+//   surviving key's are recounted, so scores come from the quintiles as before (at the next merge
+//   of the global aggregate). The surviving key's expiry timer is set for its oldest order. Bad or
+//   truncated input is refused before anything changes.
 //
 // Config: {"lookback_ms": 31536000000, "order_type": "Order Completed", "max_orders_per_key": 1000}
 class Rfm final : public Operator {
@@ -47,6 +54,8 @@ class Rfm final : public Operator {
   void on_new_slot(uint32_t slot) override;
   Flow on_event(const EventRef& event, Context& ctx) override;
   void on_timer(const TimerFiring& timer, Context& ctx) override;
+  void move_key_out(StateWriter& out, Context& ctx) override;
+  Status merge_key_in(StateReader& in, Context& ctx) override;
   void snapshot(StateWriter& out) const override;
   Status restore(StateReader& in, uint32_t slot_count) override;
   void on_query(uint32_t slot, EventTime now, boost::json::object& out) const override;
@@ -79,6 +88,7 @@ class Rfm final : public Operator {
   void expire(uint32_t slot, EventTime now);
   void arm_expiry(uint32_t slot, Context& ctx);
   Scores scores(uint32_t slot) const;
+  Status read_moved_orders(StateReader& in, std::vector<Order>& out) const;
 
   int64_t lookback_ms_ = 365 * kMillisPerDay;
   size_t max_orders_ = 1000;

@@ -13,6 +13,10 @@ namespace eddy {
 namespace {
 
 constexpr uint32_t kGenerationMask = 0xFFFF;
+// The layout of a moved key (move_key_out); merge_key_in refuses any other.
+constexpr uint8_t kMoveFormat = 1;
+// The "reason" of the changes that identity resolution causes.
+constexpr std::string_view kMergeReason = "identity_merge";
 
 uint32_t timer_tag(size_t index, uint32_t generation) {
   return static_cast<uint32_t>(index << 16) | (generation & kGenerationMask);
@@ -283,6 +287,36 @@ void Segments::on_watermark(EventTime watermark, KeyVisitor& keys) {
     for (size_t i : aging)
       step(i, ctx, watermark, "time");
   });
+}
+
+void Segments::move_key_out(StateWriter& out, Context& ctx) {
+  // Membership follows from the features, which the other operators move: nothing to carry.
+  out.put<uint8_t>(kMoveFormat);
+  const uint32_t slot = ctx.slot();
+  std::vector<size_t> left;
+  for (size_t i = 0; i < segments_.size(); ++i) {
+    if (segments_[i].live && bit(member_, slot, i)) left.push_back(i);
+  }
+  // Cleared before emitting, so that what the exits reach sees the key out already. The runtime
+  // has cancelled the key's dwell timers.
+  const auto first = static_cast<ptrdiff_t>(size_t{slot} * words_);
+  std::fill_n(member_.begin() + first, words_, 0);
+  std::fill_n(dwelling_.begin() + first, words_, 0);
+  for (size_t i : left)
+    emit_change(i, ctx, ctx.watermark(), false, kMergeReason);
+}
+
+Status Segments::merge_key_in(StateReader& in, Context& ctx) {
+  const auto format = in.get<uint8_t>();
+  if (!in.ok()) return {Errc::kCorrupt, "a moved key's segments are truncated"};
+  if (format != kMoveFormat) {
+    return {Errc::kCorrupt, "a moved key's segments have format " + std::to_string(format)};
+  }
+  // The operators before this one have merged their features already.
+  for (size_t i = 0; i < segments_.size(); ++i) {
+    if (segments_[i].live) step(i, ctx, ctx.watermark(), kMergeReason);
+  }
+  return {};
 }
 
 boost::json::object Segments::Definition::to_json() const {

@@ -28,6 +28,14 @@ namespace eddy {
 //   members exit. Putting an unchanged definition does nothing.
 // - Changes are emitted as "Segment Entered" / "Segment Exited" events with props "segment",
 //   "reason" and a deterministic "trigger_id".
+// - Merging (identity resolution): the key that goes away exits every segment it was in, at the
+//   watermark and whatever its dwell, and the surviving key's membership is then re-checked at the
+//   watermark against the merged features (the operators before this one in the stage have merged
+//   theirs), entering and exiting as after an event, dwell included. These changes carry the
+//   reason "identity_merge". Nothing is carried over: membership follows from the features. An
+//   event that an earlier operator emits while merging (a lifecycle change) reaches this operator
+//   first, like any event, and the changes it makes carry "event". Bad or truncated input is
+//   refused before anything changes.
 //
 // Config: {"segments":[{...definition...}], "max_segments":256, "sweep_interval_ms":3600000}.
 class Segments final : public Operator {
@@ -58,6 +66,8 @@ class Segments final : public Operator {
   Status bind_features(const FeatureCatalog& catalog) override;
   void snapshot(StateWriter& out) const override;
   Status restore(StateReader& in, uint32_t slot_count) override;
+  void move_key_out(StateWriter& out, Context& ctx) override;
+  Status merge_key_in(StateReader& in, Context& ctx) override;
   void on_query(uint32_t slot, EventTime now, boost::json::object& out) const override;
   // Membership follows features, whatever the lateness of the event that changed them.
   LatenessPolicy lateness_policy() const override { return LatenessPolicy::kDeliver; }

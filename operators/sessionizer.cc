@@ -39,6 +39,11 @@ uint32_t saturating_add(uint32_t a, uint32_t b) {
   return sum > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(sum);
 }
 
+int64_t saturating_add(int64_t a, int64_t b) {
+  int64_t sum;
+  return __builtin_add_overflow(a, b, &sum) ? (b < 0 ? INT64_MIN : INT64_MAX) : sum;
+}
+
 void count(uint32_t& field) {
   field = saturating_add(field, 1);
 }
@@ -311,18 +316,22 @@ void Sessionizer::place(uint32_t slot, int64_t t, Activity activity,
 
   const uint32_t after = sessions_[cur].next;
   if (after == kNil || sessions_[after].summary.start_ms - t >= gap_ms_) return;
-  // t bridges the gap between two open sessions: they become one, which keeps the earlier one's
-  // start, channel and referrer.
-  const Summary& b = sessions_[after].summary;
-  s.end_ms = b.end_ms;
-  s.events = saturating_add(s.events, b.events);
-  s.page_views = saturating_add(s.page_views, b.page_views);
-  s.product_views = saturating_add(s.product_views, b.product_views);
-  s.cart_adds = saturating_add(s.cart_adds, b.cart_adds);
-  s.converted = s.converted || b.converted;
-  labels_.release(b.labels);
+  // t bridges the gap between two open sessions: they become one.
+  absorb(s, sessions_[after].summary);
   sessions_[cur].next = sessions_[after].next;
   free_session(after);
+}
+
+// `later` starts no earlier than `into` and less than a gap after its end: one session, which keeps
+// the earlier start's channel and referrer. Takes over later's label reference.
+void Sessionizer::absorb(Summary& into, const Summary& later) {
+  into.end_ms = std::max(into.end_ms, later.end_ms);
+  into.events = saturating_add(into.events, later.events);
+  into.page_views = saturating_add(into.page_views, later.page_views);
+  into.product_views = saturating_add(into.product_views, later.product_views);
+  into.cart_adds = saturating_add(into.cart_adds, later.cart_adds);
+  into.converted = into.converted || later.converted;
+  labels_.release(later.labels);
 }
 
 // ---- Closing ------------------------------------------------------------------------------------
@@ -330,16 +339,20 @@ void Sessionizer::place(uint32_t slot, int64_t t, Activity activity,
 void Sessionizer::on_timer(const TimerFiring& timer, Context& ctx) {
   const uint32_t slot = timer.slot;
   if (keys_[slot].timer_at == timer.time.value()) keys_[slot].timer_at = kNoTimer;
-  // At the end of time everything closes: a timer armed after it could never fire.
+  close_ended(slot, ctx);
+  // Never at or before the watermark: that timer would fire again at once.
   const int64_t wm = ctx.watermark().value();
-  const bool end_of_time = wm == INT64_MAX;
-  // Oldest first, so that a key's sessions end in time order however late the watermark came.
+  rearm(slot, wm == INT64_MAX ? wm : wm + 1, ctx);
+}
+
+// Oldest first, so that a key's sessions end in time order however late the watermark came. At the
+// end of time everything closes: a timer armed after it could never fire.
+void Sessionizer::close_ended(uint32_t slot, Context& ctx) {
+  const bool end_of_time = ctx.watermark().value() == INT64_MAX;
   while (keys_[slot].open != kNil &&
          (end_of_time || closable(sessions_[keys_[slot].open].summary, ctx))) {
     close_oldest(slot, /*forced=*/false, ctx);
   }
-  // Never at or before the watermark: that timer would fire again at once.
-  rearm(slot, end_of_time ? wm : wm + 1, ctx);
 }
 
 // Closable once every event that could still join it would be late: is_late() is monotonic in
@@ -576,6 +589,108 @@ Status Sessionizer::restore(StateReader& in, uint32_t slot_count) {
   }
   if (!in.ok()) return {Errc::kCorrupt, "sessionizer state is truncated"};
   return {};
+}
+
+// ---- Identity resolution ----------------------------------------------------------------------
+
+// The per-key part of a snapshot without the timer, which the runtime has cancelled: the merging
+// side arms its own.
+void Sessionizer::move_key_out(StateWriter& out, Context& ctx) {
+  const uint32_t slot = ctx.slot();
+  PerKey& k = keys_[slot];
+  out.put<uint32_t>(k.closed);
+  out.put<int64_t>(k.total_duration_ms);
+  if (k.closed != 0) write_summary(out, k.last);
+  out.put<uint32_t>(open_count(slot));
+  for (uint32_t id = k.open; id != kNil;) {
+    write_summary(out, sessions_[id].summary);
+    labels_.release(sessions_[id].summary.labels);
+    const uint32_t next = sessions_[id].next;
+    free_session(id);
+    id = next;
+  }
+  labels_.release(k.last.labels);
+  k = PerKey{};
+}
+
+Status Sessionizer::merge_key_in(StateReader& in, Context& ctx) {
+  MovedKey moved;
+  if (Status s = read_moved(in, moved); !s) return s;
+  const uint32_t slot = ctx.slot();
+  merge_closed(keys_[slot], moved);
+  merge_open(slot, moved.open);
+  // This worker's watermark may already be past where a moved session ends, and one key may now
+  // hold too many: settle both as a timer and an event would.
+  close_ended(slot, ctx);
+  while (open_count(slot) > max_open_)
+    close_oldest(slot, /*forced=*/true, ctx);
+  rearm(slot, INT64_MIN, ctx);
+  return {};
+}
+
+// Checked in full before anything is merged, so that bad bytes leave the key as it was.
+Status Sessionizer::read_moved(StateReader& in, MovedKey& out) {
+  auto in_range = [](const Summary& s) { return s.start_ms >= 0 && s.end_ms <= kMaxTimeMs; };
+  out.closed = in.get<uint32_t>();
+  out.total_duration_ms = in.get<int64_t>();
+  bool ok =
+      in.ok() && out.total_duration_ms >= 0 && (out.closed != 0 || out.total_duration_ms == 0);
+  if (ok && out.closed != 0) ok = read_summary(in, out.last) && in_range(out.last);
+  const uint32_t open = ok ? in.get<uint32_t>() : 0;
+  ok = ok && in.ok() && open <= kMaxOpenSessionsLimit;
+  for (uint32_t i = 0; ok && i < open; ++i) {
+    Summary s;
+    ok = read_summary(in, s);
+    if (ok) out.open.push_back(s);
+    ok = ok && in_range(s);
+  }
+  if (ok && in.at_end()) return {};
+  release_moved(out);
+  return {Errc::kCorrupt, "a moved sessionizer key is truncated or inconsistent"};
+}
+
+void Sessionizer::release_moved(const MovedKey& moved) {
+  labels_.release(moved.last.labels);
+  for (const Summary& s : moved.open)
+    labels_.release(s.labels);
+}
+
+// Closed sessions were emitted under the old key and stay as they were: only the tallies combine.
+void Sessionizer::merge_closed(PerKey& k, const MovedKey& moved) {
+  if (moved.closed == 0) return;
+  const bool moved_is_last = k.closed == 0 || moved.last.end_ms > k.last.end_ms;
+  k.closed = saturating_add(k.closed, moved.closed);
+  k.total_duration_ms = saturating_add(k.total_duration_ms, moved.total_duration_ms);
+  labels_.release(moved_is_last ? k.last.labels : moved.last.labels);
+  if (moved_is_last) k.last = moved.last;
+}
+
+// Both keys' open sessions in start order, joined wherever one key would have joined them. This
+// key's come first so that on equal starts the stable sort keeps its channel and referrer.
+void Sessionizer::merge_open(uint32_t slot, const std::vector<Summary>& moved) {
+  if (moved.empty()) return;
+  std::vector<Summary> all;
+  for (uint32_t id = keys_[slot].open; id != kNil;) {
+    all.push_back(sessions_[id].summary);
+    const uint32_t next = sessions_[id].next;
+    free_session(id);
+    id = next;
+  }
+  all.insert(all.end(), moved.begin(), moved.end());
+  std::stable_sort(all.begin(), all.end(),
+                   [](const Summary& a, const Summary& b) { return a.start_ms < b.start_ms; });
+  keys_[slot].open = kNil;
+  uint32_t tail = kNil;
+  for (const Summary& s : all) {
+    if (tail != kNil && s.start_ms - sessions_[tail].summary.end_ms < gap_ms_) {
+      absorb(sessions_[tail].summary, s);
+      continue;
+    }
+    const uint32_t id = alloc_session();
+    sessions_[id].summary = s;
+    (tail == kNil ? keys_[slot].open : sessions_[tail].next) = id;
+    tail = id;
+  }
 }
 
 // ---- Profile and features -----------------------------------------------------------------------

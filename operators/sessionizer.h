@@ -59,6 +59,16 @@ namespace eddy {
 // Profile: "sessions": {"count", "avg_duration_s", "open", "last": {...} | null,
 // "current": {...} | null}.
 //
+// Merging (identity resolution): when another key's state is merged into this one, open sessions
+// of the two that overlap or lie less than a gap apart become one, as if one key had seen all their
+// events: the earlier start with its channel and referrer (on equal starts this key's), the later
+// last event, counts added. Then, as after any event or timer, sessions that can no longer be
+// joined at this watermark close, more than max_open_sessions force-close the oldest, and the
+// close timer is armed for the oldest open one. Closed sessions are final, emitted under the old
+// key: counts and durations add, and "last" is the one that ended later (on a tie this key's). Two
+// closed sessions, or a closed and an open one, that one key would have seen as one session stay
+// apart: they are what was emitted. The old key is left with nothing, like a new key.
+//
 // Events the operator cannot use (a time outside 1970..9999, a "channel" or "referrer" that is not
 // a string) are rejected and left out of sessions. Every event passes on to the next operator:
 // the sessionizer only observes.
@@ -85,6 +95,8 @@ class Sessionizer final : public Operator {
   void snapshot(StateWriter& out) const override;
   Status restore(StateReader& in, uint32_t slot_count) override;
   void on_query(uint32_t slot, EventTime now, boost::json::object& out) const override;
+  void move_key_out(StateWriter& out, Context& ctx) override;
+  Status merge_key_in(StateReader& in, Context& ctx) override;
   LatenessPolicy lateness_policy() const override { return LatenessPolicy::kDeliver; }
   Status declare_features(FeatureCatalog& catalog) override;
 
@@ -158,9 +170,19 @@ class Sessionizer final : public Operator {
   // The per-key budget the class comment promises.
   static_assert(sizeof(Summary) == 40 && sizeof(OpenSession) == 48 && sizeof(PerKey) == 64);
 
+  // A key's state as move_key_out wrote it, read back with its labels interned (one reference
+  // each, which release_moved gives back).
+  struct MovedKey {
+    uint32_t closed = 0;
+    int64_t total_duration_ms = 0;
+    Summary last;
+    std::vector<Summary> open;
+  };
+
   Activity activity_of(EventType type) const;
   void place(uint32_t slot, int64_t t, Activity activity, const LabelPool::Labels& labels);
   void close_oldest(uint32_t slot, bool forced, Context& ctx);
+  void close_ended(uint32_t slot, Context& ctx);
   void emit_ended(const Summary& s, uint32_t ordinal, bool forced, Context& ctx);
   void rearm(uint32_t slot, int64_t floor, Context& ctx);
   bool closable(const Summary& s, const Context& ctx) const;
@@ -169,6 +191,12 @@ class Sessionizer final : public Operator {
   uint32_t open_count(uint32_t slot) const;
   uint32_t alloc_session();
   void free_session(uint32_t id);
+  void absorb(Summary& into, const Summary& later);
+
+  Status read_moved(StateReader& in, MovedKey& out);
+  void release_moved(const MovedKey& moved);
+  void merge_closed(PerKey& k, const MovedKey& moved);
+  void merge_open(uint32_t slot, const std::vector<Summary>& moved);
 
   void write_summary(StateWriter& out, const Summary& s) const;
   bool read_summary(StateReader& in, Summary& s);

@@ -1,5 +1,6 @@
 #include "operators/threshold_trigger.h"
 
+#include <algorithm>
 #include <boost/json/object.hpp>
 #include <cctype>
 #include <cmath>
@@ -138,19 +139,22 @@ std::optional<double> ThresholdTrigger::holds(uint32_t slot, EventTime now) cons
 }
 
 Flow ThresholdTrigger::on_event(const EventRef& event, Context& ctx) {
-  const uint32_t slot = ctx.slot();
-  const std::optional<double> value = holds(slot, ctx.watermark());
-  const bool was_active = active_[slot] != 0;
-  active_[slot] = value ? 1 : 0;
-  if (value && !was_active) {
-    ++fired_[slot];
-    fire(event, ctx, *value);
-  }
+  evaluate(event.time(), active_[ctx.slot()] != 0, ctx);
   return Flow::kPass;
 }
 
-void ThresholdTrigger::fire(const EventRef& event, Context& ctx, double value) {
-  const std::string id = trigger_id(ctx.key(), name_, event.time().value(), fired_[ctx.slot()]);
+void ThresholdTrigger::evaluate(EventTime at, bool was_active, Context& ctx) {
+  const uint32_t slot = ctx.slot();
+  const std::optional<double> value = holds(slot, ctx.watermark());
+  active_[slot] = value ? 1 : 0;
+  if (value && !was_active) {
+    ++fired_[slot];
+    fire(at, ctx, *value);
+  }
+}
+
+void ThresholdTrigger::fire(EventTime at, Context& ctx, double value) {
+  const std::string id = trigger_id(ctx.key(), name_, at.value(), fired_[ctx.slot()]);
   const PropDraft props[] = {
       {"trigger", PropValue::of_string(name_)},
       {"value", PropValue::of_double(value)},
@@ -159,7 +163,7 @@ void ThresholdTrigger::fire(const EventRef& event, Context& ctx, double value) {
   };
   EventDraft d;
   d.type = fired_type_;
-  d.time = event.time();
+  d.time = at;
   d.props = props;
   ctx.emit(d);
 }
@@ -197,6 +201,32 @@ Status ThresholdTrigger::restore(StateReader& in, uint32_t slot_count) {
   if (!in.ok()) return {Errc::kCorrupt, "trigger state is truncated"};
   active_ = std::move(active);
   fired_ = std::move(fired);
+  return {};
+}
+
+void ThresholdTrigger::move_key_out(StateWriter& out, Context& ctx) {
+  const uint32_t slot = ctx.slot();
+  out.put<uint8_t>(active_[slot]);
+  out.put<uint32_t>(fired_[slot]);
+  active_[slot] = 0;
+  fired_[slot] = 0;
+}
+
+Status ThresholdTrigger::merge_key_in(StateReader& in, Context& ctx) {
+  const auto active = in.get<uint8_t>();
+  const auto fired = in.get<uint32_t>();
+  if (!in.ok()) return {Errc::kCorrupt, "a moved key's trigger state is truncated"};
+  if (active > 1) return {Errc::kCorrupt, "a moved key's trigger state has a bad active flag"};
+  const uint32_t slot = ctx.slot();
+  const bool either_active = active_[slot] != 0 || active != 0;
+  fired_[slot] =
+      static_cast<uint32_t>(std::min<uint64_t>(UINT32_MAX, uint64_t{fired_[slot]} + fired));
+  if (ctx.watermark() != kMinEventTime) {
+    evaluate(ctx.watermark(), either_active, ctx);
+    return {};
+  }
+  // Nothing to date a crossing with: the key's next event fires it, if it still holds then.
+  active_[slot] = either_active && holds(slot, ctx.watermark()) ? 1 : 0;
   return {};
 }
 

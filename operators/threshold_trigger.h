@@ -39,6 +39,15 @@ namespace eddy {
 // late event may have moved a feature, and the crossing belongs to that event. Operators that left
 // the event to the "late" side output changed nothing, so evaluating it finds no crossing.
 //
+// Merging (identity resolution): the fired counts add (every "Trigger Fired" either key sent stays
+// counted, and later crossings get fresh ids), and the condition is re-evaluated at once on the
+// merged features, so the trigger must come after the operators whose state it reads, as it does
+// anyway. Already fired on either side and still holding: it stays fired and does not fire again
+// for that crossing. Holding now but fired by neither (the two histories crossed only together):
+// it fires at the merge, the event dated at the watermark; before the first watermark there is no
+// date to give it, so it stays armed and fires at the key's next event if it still holds. Not
+// holding: it re-arms. Bad or truncated input is refused before anything changes.
+//
 // Features: "triggers.<name>.active" (bool). Profile: "triggers": {"<name>": {"active", "fired"}},
 // shared with the stage's other triggers. State: 5 bytes per key.
 class ThresholdTrigger final : public Operator {
@@ -53,6 +62,8 @@ class ThresholdTrigger final : public Operator {
   LatenessPolicy lateness_policy() const override { return LatenessPolicy::kDeliver; }
   Status declare_features(FeatureCatalog& catalog) override;
   Status bind_features(const FeatureCatalog& catalog) override;
+  void move_key_out(StateWriter& out, Context& ctx) override;
+  Status merge_key_in(StateReader& in, Context& ctx) override;
 
   // Heap bytes held for keyed state, for the benchmark.
   size_t state_bytes() const { return active_.capacity() + fired_.capacity() * sizeof(uint32_t); }
@@ -62,7 +73,9 @@ class ThresholdTrigger final : public Operator {
 
   // The feature's value when the condition holds for the key, nullopt when it does not.
   std::optional<double> holds(uint32_t slot, EventTime now) const;
-  void fire(const EventRef& event, Context& ctx, double value);
+  // Evaluates the condition for ctx's key and fires, dated `at`, on a crossing.
+  void evaluate(EventTime at, bool was_active, Context& ctx);
+  void fire(EventTime at, Context& ctx, double value);
 
   std::string name_;
   std::string feature_path_;

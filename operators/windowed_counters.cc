@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <map>
 #include <optional>
 #include <set>
 
@@ -20,6 +21,7 @@ constexpr std::string_view kOutsideWindow = "outside_window";
 constexpr std::string_view kItemsOverflow = "items_overflow";
 
 constexpr uint32_t kSnapshotVersion = 1;
+constexpr uint32_t kMoveVersion = 1;
 constexpr size_t kMaxCounters = 64;
 constexpr uint32_t kDefaultPanes = 28;
 constexpr uint32_t kMaxPanes = 4096;
@@ -102,6 +104,22 @@ uint32_t record_item(const Counter& c, const uint32_t* r) {
 }
 uint32_t record_word(const Counter& c, const uint32_t* r) {
   return r[c.width - 1];
+}
+
+// Adds `value` (cents, a count, or an opens_without_click word) to an existing record.
+void accumulate(const Counter& c, uint32_t* rec, int64_t value) {
+  if (c.aggregate == WindowedCounters::Aggregate::kSum) {
+    write_sum(rec, saturating_add(read_sum(rec), value));
+  } else if (c.kind == WindowedCounters::Kind::kOpensWithoutClick) {
+    const uint32_t word = rec[c.width - 1];
+    const uint64_t opens =
+        std::min<uint64_t>(kOpensMask, uint64_t{word & kOpensMask} + (value & kOpensMask));
+    rec[c.width - 1] = static_cast<uint32_t>(opens) | (word & kClickBit) |
+                       (static_cast<uint32_t>(value) & kClickBit);
+  } else {
+    const uint64_t count = uint64_t{rec[c.width - 1]} + static_cast<uint64_t>(value);
+    rec[c.width - 1] = static_cast<uint32_t>(std::min<uint64_t>(count, UINT32_MAX));
+  }
 }
 
 Result<int64_t> whole_number(const boost::json::object& o, std::string_view key,
@@ -277,6 +295,103 @@ uint64_t max_records(const Counter& c) {
   return uint64_t{c.span + 1} * (c.by_item ? c.max_items : 1);
 }
 
+// Records of a cell are ordered by item, then pane (the order add keeps).
+std::pair<uint32_t, uint32_t> record_key(const Counter& c, const uint32_t* r) {
+  return {record_item(c, r), record_pane(r)};
+}
+
+// What a record adds to another of the same pane and item.
+int64_t record_value(const Counter& c, const uint32_t* r) {
+  return c.aggregate == WindowedCounters::Aggregate::kSum ? read_sum(r) : int64_t{r[c.width - 1]};
+}
+
+Status truncated() {
+  return {Errc::kCorrupt, "windowed counters state is truncated"};
+}
+
+// One cell's records as write_cell wrote them, checked to be in cell order.
+Status read_records(StateReader& in, const Counter& c, std::vector<uint32_t>& out) {
+  const auto n = in.get<uint16_t>();
+  if (!in.ok()) return truncated();
+  if (n > max_records(c)) {
+    return {Errc::kCorrupt, "counter '" + c.name + "' holds more records than it can make"};
+  }
+  out.resize(size_t{n} * c.width);
+  for (uint32_t& w : out)
+    w = in.get<uint32_t>();
+  if (!in.ok()) return truncated();
+  for (size_t i = c.width; i < out.size(); i += c.width) {
+    if (!(record_key(c, &out[i - c.width]) < record_key(c, &out[i]))) {
+      return {Errc::kCorrupt, "counter '" + c.name + "' holds records out of order"};
+    }
+  }
+  return {};
+}
+
+// The union of two cells' records in cell order, records of one pane and item added together.
+std::vector<uint32_t> merge_records(const Counter& c, const uint32_t* a, size_t a_words,
+                                    const std::vector<uint32_t>& b) {
+  std::vector<uint32_t> out;
+  out.reserve(a_words + b.size());
+  size_t i = 0;
+  size_t j = 0;
+  while (i < a_words || j < b.size()) {
+    const bool take_a =
+        j == b.size() || (i < a_words && !(record_key(c, &b[j]) < record_key(c, a + i)));
+    const uint32_t* from = take_a ? a + i : &b[j];
+    out.insert(out.end(), from, from + c.width);
+    const bool same = take_a && j < b.size() && record_key(c, a + i) == record_key(c, &b[j]);
+    if (same) accumulate(c, &out[out.size() - c.width], record_value(c, &b[j]));
+    if (take_a) i += c.width;
+    if (!take_a || same) j += c.width;
+  }
+  return out;
+}
+
+// Drops the records an event stream ending at `now` would have pruned: panes the window has left,
+// and panes too far behind the newest one to share a window with it.
+void drop_dead(const Counter& c, std::vector<uint32_t>& r, EventTime now) {
+  int64_t head = 0;
+  for (size_t i = 0; i < r.size(); i += c.width)
+    head = std::max<int64_t>(head, record_pane(&r[i]));
+  const int64_t keep_from = std::max(live_from(c, now), head_floor(c, head));
+  size_t kept = 0;
+  for (size_t i = 0; i < r.size(); i += c.width) {
+    if (record_pane(&r[i]) < keep_from) continue;
+    std::copy_n(r.begin() + static_cast<ptrdiff_t>(i), c.width,
+                r.begin() + static_cast<ptrdiff_t>(kept));
+    kept += c.width;
+  }
+  r.resize(kept);
+}
+
+// Forgets the least recently seen items beyond max_items, with bound_items' tie rule.
+void drop_stale_items(const Counter& c, std::vector<uint32_t>& r) {
+  std::map<uint32_t, uint32_t> newest;  // item -> newest pane
+  for (size_t i = 0; i < r.size(); i += c.width) {
+    uint32_t& n = newest[record_item(c, &r[i])];
+    n = std::max(n, record_pane(&r[i]));
+  }
+  if (newest.size() <= c.max_items) return;
+  std::vector<std::pair<uint32_t, uint32_t>> by_recency;  // (newest pane, item)
+  for (const auto& [item, pane] : newest)
+    by_recency.emplace_back(pane, item);
+  // Most recent first; of equal recency the smaller hash stays, as bound_items decides.
+  std::sort(by_recency.begin(), by_recency.end(), [](const auto& x, const auto& y) {
+    return x.first != y.first ? x.first > y.first : x.second < y.second;
+  });
+  std::set<uint32_t> forgotten;
+  for (size_t k = c.max_items; k < by_recency.size(); ++k)
+    forgotten.insert(by_recency[k].second);
+  std::vector<uint32_t> kept;
+  for (size_t i = 0; i < r.size(); i += c.width) {
+    if (!forgotten.contains(record_item(c, &r[i])))
+      kept.insert(kept.end(), r.begin() + static_cast<ptrdiff_t>(i),
+                  r.begin() + static_cast<ptrdiff_t>(i + c.width));
+  }
+  r = std::move(kept);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Operator>> WindowedCounters::create(const OperatorArgs& args) {
@@ -435,19 +550,7 @@ void WindowedCounters::add(size_t cl, const Counter& c, uint32_t pane, uint32_t 
   while (pos < n && key_at(pos) < key)
     ++pos;
   if (pos < n && key_at(pos) == key) {
-    uint32_t* rec = records(cl) + pos * c.width;
-    if (c.aggregate == Aggregate::kSum) {
-      write_sum(rec, saturating_add(read_sum(rec), value));
-    } else if (c.kind == Kind::kOpensWithoutClick) {
-      const uint32_t word = rec[c.width - 1];
-      const uint64_t opens =
-          std::min<uint64_t>(kOpensMask, uint64_t{word & kOpensMask} + (value & kOpensMask));
-      rec[c.width - 1] = static_cast<uint32_t>(opens) | (word & kClickBit) |
-                         (static_cast<uint32_t>(value) & kClickBit);
-    } else {
-      const uint64_t count = uint64_t{rec[c.width - 1]} + static_cast<uint64_t>(value);
-      rec[c.width - 1] = static_cast<uint32_t>(std::min<uint64_t>(count, UINT32_MAX));
-    }
+    accumulate(c, records(cl) + pos * c.width, value);
     return;
   }
   resize(cl, c, n + 1);
@@ -634,8 +737,7 @@ WindowedCounters::StateBytes WindowedCounters::state_bytes() const {
   return b;
 }
 
-void WindowedCounters::snapshot(StateWriter& out) const {
-  out.put<uint32_t>(kSnapshotVersion);
+void WindowedCounters::write_layout(StateWriter& out) const {
   out.put<uint32_t>(static_cast<uint32_t>(counters_.size()));
   for (const Counter& c : counters_) {
     // Enough of the configuration that records cannot be read under a different layout.
@@ -645,25 +747,11 @@ void WindowedCounters::snapshot(StateWriter& out) const {
     out.put<uint32_t>(c.span);
     out.put<uint32_t>(c.max_items);
   }
-  out.put<int64_t>(watermark_.value());
-  const size_t slots = counters_.empty() ? 0 : sizes_.size() / counters_.size();
-  out.put<uint64_t>(slots);
-  for (size_t cl = 0; cl < sizes_.size(); ++cl) {
-    const Counter& c = counters_[cl % counters_.size()];
-    out.put<uint16_t>(sizes_[cl]);
-    const uint32_t* r = records(cl);
-    for (uint32_t w = 0; w < uint32_t{sizes_[cl]} * c.width; ++w)
-      out.put<uint32_t>(r[w]);
-  }
 }
 
-Status WindowedCounters::restore(StateReader& in, uint32_t slot_count) {
-  const auto version = in.get<uint32_t>();
+Status WindowedCounters::check_layout(StateReader& in) const {
   const auto count = in.get<uint32_t>();
-  if (!in.ok()) return {Errc::kCorrupt, "windowed counters state is truncated"};
-  if (version != kSnapshotVersion) {
-    return {Errc::kCorrupt, "windowed counters state has version " + std::to_string(version)};
-  }
+  if (!in.ok()) return truncated();
   if (count != counters_.size()) {
     return {Errc::kCorrupt, "windowed counters state holds " + std::to_string(count) +
                                 " counters, the topology declares " +
@@ -675,16 +763,44 @@ Status WindowedCounters::restore(StateReader& in, uint32_t slot_count) {
     const auto pane_ms = in.get<int64_t>();
     const auto span = in.get<uint32_t>();
     const auto max_items = in.get<uint32_t>();
-    if (!in.ok()) return {Errc::kCorrupt, "windowed counters state is truncated"};
+    if (!in.ok()) return truncated();
     if (kind != static_cast<uint8_t>(c.kind) || aggregate != static_cast<uint8_t>(c.aggregate) ||
         pane_ms != c.pane_ms || span != c.span || max_items != c.max_items) {
       return {Errc::kCorrupt,
               "counter '" + c.name + "' was configured differently when the state was written"};
     }
   }
+  return {};
+}
+
+void WindowedCounters::write_cell(StateWriter& out, size_t cl) const {
+  const Counter& c = counters_[cl % counters_.size()];
+  out.put<uint16_t>(sizes_[cl]);
+  const uint32_t* r = records(cl);
+  for (uint32_t w = 0; w < uint32_t{sizes_[cl]} * c.width; ++w)
+    out.put<uint32_t>(r[w]);
+}
+
+void WindowedCounters::snapshot(StateWriter& out) const {
+  out.put<uint32_t>(kSnapshotVersion);
+  write_layout(out);
+  out.put<int64_t>(watermark_.value());
+  const size_t slots = counters_.empty() ? 0 : sizes_.size() / counters_.size();
+  out.put<uint64_t>(slots);
+  for (size_t cl = 0; cl < sizes_.size(); ++cl)
+    write_cell(out, cl);
+}
+
+Status WindowedCounters::restore(StateReader& in, uint32_t slot_count) {
+  const auto version = in.get<uint32_t>();
+  if (!in.ok()) return truncated();
+  if (version != kSnapshotVersion) {
+    return {Errc::kCorrupt, "windowed counters state has version " + std::to_string(version)};
+  }
+  if (Status s = check_layout(in); !s) return s;
   const EventTime watermark(in.get<int64_t>());
   const auto slots = in.get<uint64_t>();
-  if (!in.ok()) return {Errc::kCorrupt, "windowed counters state is truncated"};
+  if (!in.ok()) return truncated();
   if (slots != slot_count) {
     return {Errc::kCorrupt, "windowed counters state holds " + std::to_string(slots) +
                                 " keys, expected " + std::to_string(slot_count)};
@@ -692,21 +808,54 @@ Status WindowedCounters::restore(StateReader& in, uint32_t slot_count) {
   arena_.clear();
   offsets_.assign(size_t{slot_count} * counters_.size(), 0);
   sizes_.assign(offsets_.size(), 0);
+  std::vector<uint32_t> words;
   for (size_t cl = 0; cl < sizes_.size(); ++cl) {
     const Counter& c = counters_[cl % counters_.size()];
-    const auto n = in.get<uint16_t>();
-    if (!in.ok()) return {Errc::kCorrupt, "windowed counters state is truncated"};
-    if (n > max_records(c)) {
-      return {Errc::kCorrupt, "counter '" + c.name + "' holds more records than it can make"};
-    }
-    resize(cl, c, n);
-    uint32_t* r = records(cl);
-    for (uint32_t w = 0; w < uint32_t{n} * c.width; ++w)
-      r[w] = in.get<uint32_t>();
-    if (!in.ok()) return {Errc::kCorrupt, "windowed counters state is truncated"};
+    if (Status s = read_records(in, c, words); !s) return s;
+    resize(cl, c, static_cast<uint32_t>(words.size() / c.width));
+    std::copy(words.begin(), words.end(), records(cl));
   }
   watermark_ = watermark;
   return {};
+}
+
+void WindowedCounters::move_key_out(StateWriter& out, Context& ctx) {
+  out.put<uint32_t>(kMoveVersion);
+  write_layout(out);
+  for (size_t i = 0; i < counters_.size(); ++i) {
+    const size_t cl = cell(ctx.slot(), i);
+    write_cell(out, cl);
+    resize(cl, counters_[i], 0);
+  }
+}
+
+Status WindowedCounters::merge_key_in(StateReader& in, Context& ctx) {
+  const auto version = in.get<uint32_t>();
+  if (!in.ok()) return truncated();
+  if (version != kMoveVersion) {
+    return {Errc::kCorrupt, "a moved key's counters have version " + std::to_string(version)};
+  }
+  if (Status s = check_layout(in); !s) return s;
+  // Everything is read before anything changes, so that bad input leaves the key as it was.
+  std::vector<std::vector<uint32_t>> incoming(counters_.size());
+  for (size_t i = 0; i < counters_.size(); ++i) {
+    if (Status s = read_records(in, counters_[i], incoming[i]); !s) return s;
+  }
+  watermark_ = std::max(watermark_, ctx.watermark());
+  for (size_t i = 0; i < counters_.size(); ++i) {
+    if (!incoming[i].empty()) merge_cell(cell(ctx.slot(), i), counters_[i], incoming[i], ctx);
+  }
+  return {};
+}
+
+void WindowedCounters::merge_cell(size_t cl, const Counter& c, const std::vector<uint32_t>& in,
+                                  const Context& ctx) {
+  std::vector<uint32_t> merged = merge_records(c, records(cl), size_t{sizes_[cl]} * c.width, in);
+  drop_dead(c, merged, ctx.watermark());
+  if (c.by_item) drop_stale_items(c, merged);
+  // Pruned and bounded, the cell holds at most max_records(c), which fits its 16-bit size.
+  resize(cl, c, static_cast<uint32_t>(merged.size() / c.width));
+  std::copy(merged.begin(), merged.end(), records(cl));
 }
 
 }  // namespace eddy

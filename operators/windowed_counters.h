@@ -73,6 +73,16 @@ namespace eddy {
 // int64 cents, amounts rounded to the nearest cent, so they stay exact (a float sum loses cents
 // above $167,772). Item and campaign ids are kept as 32-bit hashes: two of one customer's 32
 // tracked products collide with probability about 1e-7.
+//
+// Merging (identity resolution): the moved key's records join the surviving key's pane by pane,
+// per counter: records of one pane (and item or campaign) add, counts and sums saturating as
+// they do per event; an opens_without_click record adds its opens and keeps a click from either
+// side, so a click of one key cancels the other key's open of that campaign. The merged panes are
+// then pruned as an event would prune them (panes the window has left at the watermark, and panes
+// too far behind the newest one), and the per-item kinds forget the least recently seen items
+// beyond max_items. Where the per-event bound forgot an item that came back later, the merge may
+// keep more of its history than one key would have: the state cannot tell. The operator sets no
+// timers, so there are none to re-arm. Bad or truncated input is refused before anything changes.
 class WindowedCounters final : public Operator {
  public:
   enum class Kind : uint8_t { kSliding, kTumbling, kOpensWithoutClick };
@@ -104,6 +114,8 @@ class WindowedCounters final : public Operator {
   LatenessPolicy lateness_policy() const override { return LatenessPolicy::kDeliver; }
   Status declare_features(FeatureCatalog& catalog) override;
   void on_watermark(EventTime watermark, KeyVisitor& keys) override;
+  void move_key_out(StateWriter& out, Context& ctx) override;
+  Status merge_key_in(StateReader& in, Context& ctx) override;
 
   const std::vector<Counter>& counters() const { return counters_; }
   // Counter `index` of the key in `slot` as of `now`: a count, or a sum in currency units.
@@ -165,6 +177,12 @@ class WindowedCounters final : public Operator {
   void erase_item(size_t cell, const Counter& c, uint32_t item);
   // Resizes the cell's block for `records` records, keeping the first ones.
   void resize(size_t cell, const Counter& c, uint32_t records);
+  // The counters' configuration, checked on reading so that records are never read under another.
+  void write_layout(StateWriter& out) const;
+  Status check_layout(StateReader& in) const;
+  void write_cell(StateWriter& out, size_t cell) const;
+  void merge_cell(size_t cell, const Counter& c, const std::vector<uint32_t>& incoming,
+                  const Context& ctx);
   uint32_t* records(size_t cell) { return arena_.at(offsets_[cell]); }
   const uint32_t* records(size_t cell) const { return arena_.at(offsets_[cell]); }
   size_t cell(uint32_t slot, size_t index) const { return size_t{slot} * counters_.size() + index; }

@@ -16,6 +16,7 @@
 #include "runtime/stage_instance.h"
 #include "runtime/topology_builder.h"
 #include "tests/harness/harness.h"
+#include "tests/harness/instance_driver.h"
 #include "tests/harness/test_operators.h"
 
 namespace eddy {
@@ -794,6 +795,240 @@ TEST(CartAbandonment, MatchesANaiveReferenceOnInOrderJourneys) {
   EXPECT_GT(actual.size(), 10u);
   EXPECT_EQ(actual, expected);
   EXPECT_TRUE(got.late.empty());
+}
+
+// Identity resolution (CartAbandonment::move_key_out / merge_key_in). Each test runs a history
+// split between "anon" and "user" on one instance and moves "anon" into "user"; the same history
+// with every event under "user" on another instance is what the merge must reproduce.
+using testing::InstanceDriver;
+
+constexpr int64_t kMergeTimeout = 10 * kHour;
+
+std::vector<Step> under(const std::string& key, std::vector<Step> steps) {
+  for (Step& s : steps) {
+    if (s.kind == Step::Kind::kEvent) s.event.key = key;
+  }
+  return steps;
+}
+
+struct Merged {
+  std::unique_ptr<InstanceDriver> split;  // the history as written, "anon" then moved into "user"
+  std::unique_ptr<InstanceDriver> whole;  // the same history under "user" alone
+};
+
+// Runs `history` both ways, moves "anon" into "into" on the split instance at the watermark
+// `move_at`, then runs `after` on both.
+Merged merged(const TopologySpec& spec, const std::vector<Step>& history, int64_t move_at,
+              const std::vector<Step>& after, const std::string& into = "user",
+              int64_t lateness_ms = 0) {
+  Merged m{InstanceDriver::create(spec, lateness_ms), InstanceDriver::create(spec, lateness_ms)};
+  m.split->run(history);
+  m.split->watermark(move_at);
+  m.split->move("anon", into);
+  m.split->run(after);
+  m.whole->run(under(into, history));
+  m.whole->watermark(move_at);
+  m.whole->run(after);
+  return m;
+}
+
+const boost::json::object kEmptyCart = {
+    {"open", false},        {"items", 0}, {"units", 0}, {"value", 0.0}, {"last_change_ms", nullptr},
+    {"abandoned_count", 0u}};
+
+TEST(CartAbandonmentMerge, AnAnonymousCartMovedIntoAKeyNeverSeenIsReportedOnceForThatKey) {
+  const TopologySpec spec = topology({{"timeout_ms", kMergeTimeout}});
+  const std::vector<Step> history = {add("anon", kT0, "sku-a", 5, 2),
+                                     add("anon", kT0 + kHour, "sku-b", 7),
+                                     remove("anon", kT0 + 2 * kHour, "sku-a")};
+  Merged m = merged(spec, history, kT0 + 3 * kHour, {});
+  EXPECT_EQ(m.split->query("user"), m.whole->query("user"));
+  EXPECT_EQ(m.split->query("user")->at("cart").at("units").as_int64(), 2);
+  EXPECT_EQ(m.split->query("anon")->at("cart").as_object(), kEmptyCart);
+  EXPECT_EQ(m.split->instance().timer_count(), 1u) << "the surviving key's timer alone";
+
+  for (auto* d : {m.split.get(), m.whole.get()})
+    d->watermark(kT0 + 2 * kHour + kMergeTimeout);
+  const auto reported = m.split->outputs("Cart Abandoned");
+  ASSERT_EQ(reported.size(), 1u) << "nothing for anon, once for user";
+  EXPECT_EQ(reported, m.whole->outputs("Cart Abandoned")) << "same items, value and trigger id";
+  EXPECT_EQ(reported[0].key, "user");
+  EXPECT_EQ(prop(reported[0], "products"), "sku-a,sku-b");
+  EXPECT_EQ(reported[0].amount, 12.0);
+  EXPECT_EQ(m.split->query("user"), m.whole->query("user"));
+  m.split->watermark(kT0 + 100 * kHour);
+  EXPECT_EQ(m.split->outputs("Cart Abandoned").size(), 1u);
+  EXPECT_EQ(m.split->query("anon")->at("cart").as_object(), kEmptyCart);
+}
+
+TEST(CartAbandonmentMerge, InterleavedCartsBecomeOneCartWhoseTimerFollowsTheNewestChange) {
+  const TopologySpec spec = topology({{"timeout_ms", kMergeTimeout}});
+  const std::vector<Step> history = {add("user", kT0, "sku-b", 3),
+                                     add("anon", kT0 + kHour, "sku-a", 10, 2),
+                                     add("user", kT0 + 2 * kHour, "sku-a", 10),
+                                     add("anon", kT0 + 3 * kHour, "sku-c", 1, 4),
+                                     remove("user", kT0 + 4 * kHour, "sku-b"),
+                                     add("anon", kT0 + 5 * kHour, "sku-a", 10)};
+  Merged m = merged(spec, history, kT0 + 5 * kHour, {});
+  const auto cart = m.split->query("user")->at("cart").as_object();
+  EXPECT_EQ(cart, m.whole->query("user")->at("cart").as_object());
+  EXPECT_EQ(cart.at("units").as_int64(), 8) << "sku-a 2+1+1, sku-c 4; sku-b was removed";
+  EXPECT_EQ(cart.at("last_change_ms").as_int64(), kT0 + 5 * kHour);
+
+  // The user's own timer (last change at 4 h) must not fire: the merged cart changed at 5 h.
+  m.split->watermark(kT0 + 4 * kHour + kMergeTimeout);
+  EXPECT_TRUE(m.split->outputs("Cart Abandoned").empty());
+  for (auto* d : {m.split.get(), m.whole.get()})
+    d->watermark(kT0 + 5 * kHour + kMergeTimeout);
+  const auto reported = m.split->outputs("Cart Abandoned");
+  ASSERT_EQ(reported.size(), 1u);
+  EXPECT_EQ(reported, m.whole->outputs("Cart Abandoned"));
+  EXPECT_EQ(prop(reported[0], "cart_started_ms"), std::to_string(kT0));
+  EXPECT_EQ(prop(reported[0], "value"), "44");
+}
+
+// An order on one side settles the other side's cart as the operator's rules say: a cart started
+// at or before the order is closed by it, one started after it is a new cart and stays.
+TEST(CartAbandonmentMerge, AnOrderOfEitherKeyClosesTheCartsThatStartedBeforeIt) {
+  const TopologySpec spec = topology({{"timeout_ms", kMergeTimeout}});
+  struct Case {
+    const char* name;
+    std::vector<Step> history;
+    bool open;
+  };
+  const std::vector<Case> cases = {
+      {"anon cart, later user order", {add("anon", kT0, "a"), order("user", kT0 + 1)}, false},
+      {"user cart, later anon order", {add("user", kT0, "a"), order("anon", kT0 + 1)}, false},
+      {"anon order, later user cart", {order("anon", kT0), add("user", kT0 + 1, "a")}, true},
+      {"user order, later anon cart", {order("user", kT0), add("anon", kT0 + 1, "a")}, true},
+      {"both carts, anon order between",
+       {add("user", kT0, "a"), order("anon", kT0 + 1), add("anon", kT0 + 2, "b")},
+       true},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    Merged m = merged(spec, c.history, kT0 + 10, {});
+    EXPECT_EQ(m.split->query("user"), m.whole->query("user"));
+    EXPECT_EQ(m.split->query("user")->at("cart").at("open").as_bool(), c.open);
+    EXPECT_EQ(m.split->instance().timer_count(), c.open ? 1u : 0u);
+    for (auto* d : {m.split.get(), m.whole.get()})
+      d->watermark(kT0 + 100 * kHour);
+    EXPECT_EQ(m.split->outputs("Cart Abandoned"), m.whole->outputs("Cart Abandoned"));
+    EXPECT_EQ(m.split->outputs("Cart Abandoned").size(), c.open ? 1u : 0u);
+  }
+}
+
+TEST(CartAbandonmentMerge, ReportedCartsAddUpAndTheLaterSettledTimeHolds) {
+  const TopologySpec spec = topology({{"timeout_ms", kMergeTimeout}});
+  // Each key had a cart reported; the anonymous one was reported later, so after the merge a
+  // change before that report is settled for the user too and opens nothing.
+  const std::vector<Step> history = {add("user", kT0, "a"), Step::watermark(kT0 + kMergeTimeout),
+                                     add("anon", kT0 + 11 * kHour, "b"),
+                                     Step::watermark(kT0 + 11 * kHour + kMergeTimeout)};
+  const int64_t move_at = kT0 + 22 * kHour;
+  const std::vector<Step> after = {
+      add("user", kT0 + 15 * kHour, "settled"), Step::watermark(kT0 + 30 * kHour),
+      add("user", kT0 + 31 * kHour, "c"), Step::watermark(kT0 + 50 * kHour)};
+  Merged m = merged(spec, history, move_at, after, "user", /*lateness_ms=*/30 * kHour);
+  EXPECT_EQ(m.split->query("user"), m.whole->query("user"));
+  EXPECT_EQ(m.split->query("user")->at("cart").at("abandoned_count").as_uint64(), 3u);
+  auto since_move = [&](const std::vector<Record>& records) {
+    std::vector<Record> out;
+    for (const Record& r : records) {
+      if (r.time.value() > move_at) out.push_back(r);
+    }
+    return out;
+  };
+  const auto reported = since_move(m.split->outputs("Cart Abandoned"));
+  ASSERT_EQ(reported.size(), 1u) << "the settled change opened no cart";
+  EXPECT_EQ(prop(reported[0], "products"), "c");
+  EXPECT_EQ(reported, since_move(m.whole->outputs("Cart Abandoned")));
+}
+
+// A property over random shopping histories: products at fixed prices, added by either key in
+// any interleaving, merged before any change is due; then the user shops on.
+TEST(CartAbandonmentMerge, AnySplitOfAHistoryMergesIntoWhatTheWholeHistoryGives) {
+  const TopologySpec spec = topology({{"timeout_ms", kMergeTimeout}, {"max_products", 8}});
+  std::mt19937_64 rng(7);
+  for (int round = 0; round < 200; ++round) {
+    std::vector<Step> history;
+    // An earlier purchase of either key settles nothing of the carts that follow it.
+    if (rng() % 3 == 0) history.push_back(order(rng() % 2 == 0 ? "anon" : "user", kT0 - 1));
+    int64_t t = kT0;
+    const int n = 1 + static_cast<int>(rng() % 8);
+    for (int i = 0; i < n; ++i) {
+      t += static_cast<int64_t>(rng() % kHour);
+      const int product = static_cast<int>(rng() % 5);
+      history.push_back(add(rng() % 2 == 0 ? "anon" : "user", t, "p" + std::to_string(product),
+                            1.5 * (product + 1), 1 + static_cast<int64_t>(rng() % 3)));
+    }
+    history.push_back(add("anon", t, "p-anon", 2));  // "anon" exists in every round
+    // Within the timeout of every change: carts reported apart could not be one cart again.
+    const int64_t move_at = t + static_cast<int64_t>(rng() % kHour);
+    const std::vector<Step> after = {add("user", move_at + 1, "p1", 3),
+                                     Step::watermark(move_at + 1 + kMergeTimeout)};
+    SCOPED_TRACE("round " + std::to_string(round));
+    Merged m = merged(spec, history, move_at, after);
+    EXPECT_EQ(m.split->query("user"), m.whole->query("user"));
+    EXPECT_EQ(m.split->query("anon")->at("cart").as_object(), kEmptyCart);
+    const auto reported = m.split->outputs("Cart Abandoned");
+    ASSERT_EQ(reported.size(), 1u);
+    EXPECT_EQ(reported, m.whole->outputs("Cart Abandoned"));
+  }
+}
+
+TEST(CartAbandonmentMerge, MovingIntoAnotherInstanceOrAnUnseenKeyWorksTheSame) {
+  const TopologySpec spec = topology({{"timeout_ms", kMergeTimeout}});
+  const std::vector<Step> history = {add("anon", kT0, "a", 4, 3), add("anon", kT0 + 1, "b", 1)};
+  auto source = InstanceDriver::create(spec);
+  auto target = InstanceDriver::create(spec);
+  auto whole = InstanceDriver::create(spec);
+  source->run(history);
+  whole->run(under("fresh", history));
+  source->move("anon", "fresh", target.get());
+  EXPECT_EQ(target->query("fresh"), whole->query("fresh"));
+  EXPECT_EQ(source->instance().timer_count(), 0u);
+  for (auto* d : {source.get(), target.get(), whole.get()})
+    d->watermark(kT0 + 1 + kMergeTimeout);
+  EXPECT_TRUE(source->outputs("Cart Abandoned").empty());
+  EXPECT_EQ(target->outputs("Cart Abandoned"), whole->outputs("Cart Abandoned"));
+  EXPECT_EQ(target->outputs("Cart Abandoned").size(), 1u);
+}
+
+TEST(CartAbandonmentMerge, RefusesTruncatedOrForeignBytes) {
+  const TopologySpec spec = topology();
+  auto driver = InstanceDriver::create(spec);
+  driver->run({add("anon", kT0, "a", 2, 2), add("anon", kT0 + 1, "b")});
+  DiscardOutput out;
+  auto moved = driver->instance().move_key_out(hash_key("anon"), EventTime(kT0), out);
+  ASSERT_TRUE(moved.has_value());
+  // The stage's framing: the operator count, then the operator's bytes with their length.
+  const std::string mine = moved->substr(2 * sizeof(uint32_t));
+  for (size_t cut = 0; cut < mine.size(); ++cut) {
+    StateWriter w;
+    w.put<uint32_t>(1);
+    w.put_string(std::string_view(mine).substr(0, cut));
+    const Status s =
+        driver->instance().merge_key_in(hash_key("user"), "user", w.bytes(), EventTime(kT0), out);
+    ASSERT_EQ(s.code(), Errc::kCorrupt) << "cut at " << cut;
+  }
+  EXPECT_EQ(driver->query("user")->at("cart").as_object(), kEmptyCart) << "nothing merged";
+  std::string foreign = mine;
+  foreign[0] = 9;  // another build's format
+  StateWriter w;
+  w.put<uint32_t>(1);
+  w.put_string(foreign);
+  EXPECT_EQ(driver->instance()
+                .merge_key_in(hash_key("user"), "user", w.bytes(), EventTime(kT0), out)
+                .code(),
+            Errc::kCorrupt);
+  StateWriter whole;
+  whole.put<uint32_t>(1);
+  whole.put_string(mine);
+  EXPECT_TRUE(driver->instance()
+                  .merge_key_in(hash_key("user"), "user", whole.bytes(), EventTime(kT0), out)
+                  .is_ok());
+  EXPECT_EQ(driver->query("user")->at("cart").at("units").as_int64(), 3);
 }
 
 }  // namespace

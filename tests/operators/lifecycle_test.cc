@@ -14,6 +14,7 @@
 #include "runtime/stage_instance.h"
 #include "runtime/topology_builder.h"
 #include "tests/harness/harness.h"
+#include "tests/harness/instance_driver.h"
 #include "tests/harness/test_operators.h"
 
 namespace eddy {
@@ -591,6 +592,210 @@ TEST(Lifecycle, RefusesConfigurationsItCannotHonour) {
   ASSERT_FALSE(made.is_ok());
   EXPECT_NE(made.status().message().find("must accept 'Lifecycle Changed'"), std::string::npos);
   EXPECT_TRUE(Lifecycle::create(OperatorArgs{{}, types}).is_ok());
+}
+
+// Identity resolution (Lifecycle::move_key_out / merge_key_in). A history split between "anon" and
+// "user", with "anon" then moved into "user", against the same history under "user" alone.
+using testing::InstanceDriver;
+using Record = CollectingSink::Record;
+
+std::vector<Step> under(const std::string& key, std::vector<Step> steps) {
+  for (Step& s : steps) {
+    if (s.kind == Step::Kind::kEvent) s.event.key = key;
+  }
+  return steps;
+}
+
+struct Merged {
+  std::unique_ptr<InstanceDriver> split;  // the history as written, "anon" then moved into "user"
+  std::unique_ptr<InstanceDriver> whole;  // the same history under "user" alone
+  size_t outputs_before_move = 0;         // of split
+  size_t outputs_of_move = 0;             // of split
+};
+
+// Runs `history` both ways, moves "anon" into "user" on the split instance at the watermark
+// `move_at`, then runs `after` on both.
+Merged merged(const TopologySpec& spec, const std::vector<Step>& history, int64_t move_at,
+              const std::vector<Step>& after) {
+  Merged m{InstanceDriver::create(spec), InstanceDriver::create(spec)};
+  m.split->run(history);
+  m.split->watermark(move_at);
+  m.outputs_before_move = m.split->outputs().size();
+  m.split->move("anon", "user");
+  m.outputs_of_move = m.split->outputs().size() - m.outputs_before_move;
+  m.split->run(after);
+  m.whole->run(under("user", history));
+  m.whole->watermark(move_at);
+  m.whole->run(after);
+  return m;
+}
+
+// The changes of `key` later than `t`.
+std::vector<Record> changes_after(const InstanceDriver& d, const std::string& key, int64_t t) {
+  std::vector<Record> out;
+  for (const Record& r : d.outputs("Lifecycle Changed")) {
+    if (r.key == key && r.time.value() > t) out.push_back(r);
+  }
+  return out;
+}
+
+// What the merge itself emitted, as "key from>to@ms since kT0".
+std::vector<std::string> merge_changes(const Merged& m) {
+  std::vector<std::string> out;
+  const auto& all = m.split->outputs();
+  for (size_t i = m.outputs_before_move; i < m.outputs_before_move + m.outputs_of_move; ++i) {
+    out.push_back(all[i].key + " " + prop(all[i], "from") + ">" + prop(all[i], "to") + "@" +
+                  std::to_string(all[i].time.value() - kT0));
+  }
+  return out;
+}
+
+TEST(LifecycleMerge, ASplitHistoryMergesIntoTheStageAndTimersOfTheWholeHistory) {
+  const TopologySpec spec = topology();
+  struct Case {
+    const char* name;
+    std::vector<Step> history;
+    int64_t move_at;  // since kT0
+    std::vector<Step> after;
+    std::vector<std::string> merge;  // what the merge emits
+  };
+  const std::vector<Case> cases = {
+      {"anonymous history moved into a key never seen",
+       {ev("anon", "Product Viewed", kT0).item("p1"),
+        ev("anon", "Product Viewed", kT0 + kHour).item("p2"),
+        ev("anon", "Product Viewed", kT0 + 2 * kHour).item("p3"),
+        ev("anon", "Order Completed", kT0 + kDay)},
+       kDay,
+       {},
+       {"user none>purchase" + at(kDay)}},
+      {"interleaved views reach consideration together",
+       {ev("anon", "Product Viewed", kT0).item("p1"),
+        ev("user", "Product Viewed", kT0 + kHour).item("p2"),
+        ev("anon", "Product Viewed", kT0 + 2 * kHour).item("p3")},
+       2 * kHour,
+       {ev("user", "Order Completed", kT0 + 3 * kHour)},
+       {"user awareness>consideration" + at(2 * kHour)}},
+      {"one order each makes a repeat customer, and no purchase window ends",
+       {ev("anon", "Order Completed", kT0), ev("user", "Order Completed", kT0 + kDay)},
+       kDay,
+       {},
+       {"user purchase>retention" + at(kDay)}},
+      {"the anonymous order puts a browsing user into purchase, for its window",
+       {ev("user", "Email Opened", kT0), ev("anon", "Order Completed", kT0 + kHour)},
+       kHour,
+       {},
+       {"user awareness>purchase" + at(kHour)}},
+      {"both aware: the earlier entry counts",
+       {ev("anon", "Product Viewed", kT0).item("p1"), ev("user", "Email Opened", kT0 + 5 * kHour)},
+       5 * kHour,
+       {ev("user", "Product Viewed", kT0 + 6 * kHour).item("p2"),
+        ev("user", "Product Viewed", kT0 + 7 * kHour).item("p3")},
+       {}},
+      {"a cart on one side, views on the other",
+       {ev("user", "Product Added", kT0).item("p1"),
+        ev("anon", "Product Viewed", kT0 + kHour).item("p2")},
+       kHour,
+       {},
+       {}},
+      {"the anonymous activity wakes a dormant user",
+       {ev("user", "Product Viewed", kT0).item("p1"), Step::watermark(kT0 + 91 * kDay),
+        ev("anon", "Product Viewed", kT0 + 95 * kDay).item("p2")},
+       95 * kDay,
+       {},
+       {"user dormant>awareness" + at(95 * kDay)}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::vector<Step> after = c.after;
+    after.push_back(Step::watermark(kT0 + 400 * kDay));
+    Merged m = merged(spec, c.history, kT0 + c.move_at, after);
+    EXPECT_EQ(merge_changes(m), c.merge);
+    EXPECT_EQ(m.split->query("user"), m.whole->query("user"));
+    // Purchase-window ends, dormancy and later input: the same changes, ids included.
+    const auto later = changes_after(*m.split, "user", kT0 + c.move_at);
+    EXPECT_EQ(later, changes_after(*m.whole, "user", kT0 + c.move_at));
+    ASSERT_FALSE(later.empty());
+    EXPECT_EQ(prop(later.back(), "to"), "dormant");
+    EXPECT_EQ(m.split->query("anon"), boost::json::object()) << "no stage";
+    EXPECT_TRUE(changes_after(*m.split, "anon", kT0 + c.move_at).empty()) << "no timer left";
+  }
+}
+
+TEST(LifecycleMerge, TheMovedKeyLeavesItsStageSilentlyAndItsTimersAreGone) {
+  const TopologySpec spec = topology();
+  auto d = InstanceDriver::create(spec);
+  d->run({ev("anon", "Order Completed", kT0), Step::watermark(kT0)});
+  EXPECT_EQ(d->instance().timer_count(), 2u) << "purchase window and dormancy";
+  const size_t before = d->outputs().size();
+  d->move("anon", "user");
+  EXPECT_EQ(d->outputs().size(), before + 1) << "only the user's none>purchase";
+  EXPECT_EQ(d->outputs().back().key, "user");
+  EXPECT_EQ(d->instance().timer_count(), 2u) << "the user's, set again";
+  EXPECT_EQ(d->query("anon"), boost::json::object());
+  // The old key starts afresh, as if never seen.
+  d->run({ev("anon", "Product Viewed", kT0 + kHour).item("p1")});
+  EXPECT_EQ(prop(d->outputs("Lifecycle Changed").back(), "from"), "none");
+  EXPECT_EQ(d->outputs("Lifecycle Changed").back().key, "anon");
+}
+
+// A stage the merged history earns is entered when the merge happens, never in the past: the
+// operator's rule for late input, so that entry times do not go backwards.
+TEST(LifecycleMerge, AStageTheMergeEarnsIsEnteredAtTheWatermarkWhenThatIsLater) {
+  const TopologySpec spec = topology();
+  Merged m = merged(spec,
+                    {ev("anon", "Product Viewed", kT0).item("p1"),
+                     ev("anon", "Product Viewed", kT0 + kHour).item("p2"),
+                     ev("user", "Product Viewed", kT0 + 2 * kHour).item("p3")},
+                    kT0 + 10 * kHour, {});
+  EXPECT_EQ(merge_changes(m),
+            std::vector<std::string>{"user awareness>consideration" + at(10 * kHour)});
+  EXPECT_EQ(m.split->query("user")->at("lifecycle_since_ms").as_int64(), kT0 + 10 * kHour);
+  EXPECT_EQ(m.whole->query("user")->at("lifecycle_since_ms").as_int64(), kT0 + 2 * kHour)
+      << "live, the third view made the change";
+}
+
+TEST(LifecycleMerge, DistinctViewsAreUnitedNotAdded) {
+  const TopologySpec spec = topology();
+  Merged m = merged(spec,
+                    {ev("anon", "Product Viewed", kT0).item("p1"),
+                     ev("anon", "Product Viewed", kT0 + 1).item("p2"),
+                     ev("user", "Product Viewed", kT0 + 2).item("p1"),
+                     ev("user", "Product Viewed", kT0 + 3).item("p2")},
+                    kT0 + 3, {ev("user", "Product Viewed", kT0 + 4).item("p2")});
+  EXPECT_EQ(m.split->query("user")->at("lifecycle").as_string(), "awareness");
+  EXPECT_EQ(m.split->query("user"), m.whole->query("user"));
+  m.split->run({ev("user", "Product Viewed", kT0 + 5).item("p3")});
+  EXPECT_EQ(m.split->query("user")->at("lifecycle").as_string(), "consideration");
+}
+
+TEST(LifecycleMerge, RefusesTruncatedOrForeignBytes) {
+  const TopologySpec spec = topology();
+  auto d = InstanceDriver::create(spec);
+  d->run({ev("anon", "Product Viewed", kT0).item("p1"),
+          ev("anon", "Product Viewed", kT0 + 1).item("p2"),
+          ev("anon", "Order Completed", kT0 + 2)});
+  DiscardOutput out;
+  auto moved = d->instance().move_key_out(hash_key("anon"), EventTime(kT0), out);
+  ASSERT_TRUE(moved.has_value());
+  // The stage's framing: the operator count, then the operator's bytes with their length.
+  const std::string mine = moved->substr(2 * sizeof(uint32_t));
+  auto merge = [&](std::string_view bytes) {
+    StateWriter w;
+    w.put<uint32_t>(1);
+    w.put_string(bytes);
+    return d->instance().merge_key_in(hash_key("user"), "user", w.bytes(), EventTime(kT0), out);
+  };
+  for (size_t cut = 0; cut < mine.size(); ++cut)
+    ASSERT_EQ(merge(std::string_view(mine).substr(0, cut)).code(), Errc::kCorrupt) << cut;
+  EXPECT_EQ(d->query("user"), boost::json::object()) << "nothing merged";
+  std::string foreign = mine;
+  foreign[0] = 9;  // another build's format
+  EXPECT_EQ(merge(foreign).code(), Errc::kCorrupt);
+  std::string impossible = mine;
+  impossible[4 + 8 + 8 + 8 + 4] = 42;  // the stage
+  EXPECT_EQ(merge(impossible).code(), Errc::kCorrupt);
+  EXPECT_TRUE(merge(mine).is_ok());
+  EXPECT_EQ(d->query("user")->at("lifecycle").as_string(), "purchase");
 }
 
 }  // namespace

@@ -4,10 +4,13 @@
 
 #include <fstream>
 #include <map>
+#include <random>
 #include <sstream>
 
+#include "runtime/key_hash.h"
 #include "runtime/topology_builder.h"
 #include "tests/harness/harness.h"
+#include "tests/harness/instance_driver.h"
 #include "tests/harness/test_operators.h"
 
 namespace eddy {
@@ -16,19 +19,24 @@ namespace {
 using testing::ev;
 using testing::Harness;
 using testing::HarnessOptions;
+using testing::InstanceDriver;
 using testing::Step;
 
 constexpr int64_t kDay = kMillisPerDay;
 
-TopologySpec topology(int64_t lookback_days = 365) {
+TopologySpec topology_with(boost::json::object config) {
   auto registry = testing::test_registry();
   auto spec = TopologyBuilder("rfm", registry)
                   .accept_types({"Order Completed", "Product Viewed"})
                   .stage("profiles")
-                  .op("rfm", "rfm", {{"lookback_ms", lookback_days * kDay}})
+                  .op("rfm", "rfm", std::move(config))
                   .build();
   EXPECT_TRUE(spec.is_ok()) << spec.status().to_string();
   return std::move(spec).value();
+}
+
+TopologySpec topology(int64_t lookback_days = 365) {
+  return topology_with({{"lookback_ms", lookback_days * kDay}});
 }
 
 struct Rfm3 {
@@ -131,6 +139,211 @@ TEST(Rfm, RejectsInvalidRevenueWithoutTouchingTheProfile) {
   EXPECT_EQ((*h)->side_output("rejected").size(), 1u);
   auto q = (*h)->query("profiles", "u");
   EXPECT_EQ(q->at("rfm").at("monetary").as_double(), 4.0);
+}
+
+// ---- Identity resolution: moving "anon" into "user" ----
+
+std::vector<Step> rekeyed(std::vector<Step> steps, const std::string& key) {
+  for (Step& s : steps) {
+    if (s.kind == Step::Kind::kEvent && s.event.key == "anon") s.event.key = key;
+  }
+  return steps;
+}
+
+// One history twice: as given (under "anon", "user" and others) with "anon" then moved into
+// "user", and with anon's events under "user" from the start.
+struct SplitAndWhole {
+  std::unique_ptr<InstanceDriver> split, whole;
+};
+
+SplitAndWhole split_and_whole(const TopologySpec& spec, const std::vector<Step>& history) {
+  SplitAndWhole r{InstanceDriver::create(spec), InstanceDriver::create(spec)};
+  r.split->run(history);
+  r.split->move("anon", "user");
+  r.whole->run(rekeyed(history, "user"));
+  return r;
+}
+
+// InstanceDriver does not merge global aggregates: hand the instance its own population, which
+// is the whole population when there is one instance.
+void score(InstanceDriver& d, int64_t watermark) {
+  Operator& rfm = d.instance().mutable_op(0);
+  rfm.on_global_aggregate(std::shared_ptr<const GlobalAggregate>(rfm.local_aggregate()),
+                          EventTime(watermark));
+}
+
+std::optional<boost::json::object> empty_profile(const TopologySpec& spec) {
+  auto d = InstanceDriver::create(spec);
+  d->run({ev("anon", "Product Viewed", kDay)});
+  return d->query("anon");
+}
+
+TEST(Rfm, MovingAKeyJoinsTheOrderHistories) {
+  const TopologySpec spec = topology(365);
+  struct Case {
+    const char* what;
+    std::vector<Step> history;
+  };
+  const std::vector<Case> cases = {
+      {"anon only, into a key the instance never saw",
+       {ev("anon", "Order Completed", 10 * kDay).amount(5),
+        ev("anon", "Order Completed", 12 * kDay).amount(7.25), Step::watermark(20 * kDay)}},
+      {"interleaved: anon's orders are older",
+       {ev("anon", "Order Completed", 10 * kDay).amount(5),
+        ev("user", "Order Completed", 200 * kDay).amount(30),
+        ev("anon", "Order Completed", 100 * kDay).amount(1), Step::watermark(250 * kDay)}},
+      {"interleaved: anon's order is the last",
+       {ev("user", "Order Completed", 10 * kDay).amount(5),
+        ev("anon", "Order Completed", 300 * kDay).amount(0.1),
+        ev("user", "Order Completed", 300 * kDay).amount(0.2), Step::watermark(300 * kDay)}},
+      {"anon's orders left the window before the merge",
+       {ev("anon", "Order Completed", 10 * kDay).amount(5),
+        ev("user", "Order Completed", 380 * kDay).amount(2), Step::watermark(374 * kDay),
+        Step::watermark(376 * kDay)}},
+  };
+  // The merged key's expiry timer must take anon's oldest order out at day 375.
+  const std::vector<Step> after = {Step::watermark(301 * kDay),
+                                   Step::watermark(375 * kDay),
+                                   ev("user", "Order Completed", 390 * kDay).amount(4),
+                                   Step::watermark(466 * kDay),
+                                   Step::watermark(665 * kDay),
+                                   Step::watermark(800 * kDay)};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    SplitAndWhole r = split_and_whole(spec, c.history);
+    EXPECT_EQ(r.split->query("user"), r.whole->query("user")) << "right after the move";
+    EXPECT_EQ(r.split->query("anon"), empty_profile(spec)) << "the old key holds nothing";
+    for (size_t i = 0; i < after.size(); ++i) {
+      r.split->run({after[i]});
+      r.whole->run({after[i]});
+      EXPECT_EQ(r.split->query("user"), r.whole->query("user")) << "after step " << i;
+    }
+  }
+}
+
+TEST(Rfm, MovingAKeyAddsItsOrdersUpAsOneCustomer) {
+  const TopologySpec spec = topology(365);  // the driver keeps a reference
+  auto d = InstanceDriver::create(spec);
+  d->run({ev("anon", "Order Completed", 10 * kDay).amount(5),
+          ev("anon", "Order Completed", 100 * kDay).amount(1),
+          ev("user", "Order Completed", 50 * kDay).amount(30), Step::watermark(101 * kDay)});
+  d->move("anon", "user");
+  const auto q = d->query("user");
+  ASSERT_TRUE(q.has_value());
+  const auto& rfm = q->at("rfm").as_object();
+  EXPECT_EQ(rfm.at("frequency").as_uint64(), 3u);
+  EXPECT_EQ(rfm.at("monetary").as_double(), 36.0);
+  EXPECT_EQ(rfm.at("last_order_at_ms").as_int64(), 100 * kDay) << "the later last order";
+  EXPECT_EQ(rfm.at("recency_days").as_int64(), 1);
+  // The oldest order (day 10) leaves the window at day 375, from the surviving key's timer.
+  d->run({Step::watermark(375 * kDay)});
+  EXPECT_EQ(d->query("user")->at("rfm").at("monetary").as_double(), 31.0);
+}
+
+TEST(Rfm, MovingIntoAnInstanceFurtherAheadDropsWhatItsWindowHasLeft) {
+  const TopologySpec spec = topology(365);
+  auto from = InstanceDriver::create(spec);
+  auto into = InstanceDriver::create(spec);
+  auto whole = InstanceDriver::create(spec);
+  // Key groups' watermarks differ: anon's day-10 order is still in its instance's window.
+  from->run({ev("anon", "Order Completed", 10 * kDay).amount(5),
+             ev("anon", "Order Completed", 300 * kDay).amount(1), Step::watermark(300 * kDay)});
+  into->run({ev("user", "Order Completed", 390 * kDay).amount(2), Step::watermark(400 * kDay)});
+  whole->run({ev("user", "Order Completed", 10 * kDay).amount(5),
+              ev("user", "Order Completed", 300 * kDay).amount(1),
+              ev("user", "Order Completed", 390 * kDay).amount(2), Step::watermark(400 * kDay)});
+  from->move("anon", "user", into.get());
+  EXPECT_EQ(into->query("user"), whole->query("user"));
+  EXPECT_EQ(into->query("user")->at("rfm").at("monetary").as_double(), 3.0);
+  EXPECT_EQ(from->query("anon"), empty_profile(spec));
+}
+
+TEST(Rfm, MovingAKeyKeepsTheMostRecentOrdersUnderTheCap) {
+  const TopologySpec spec = topology_with({{"lookback_ms", 365 * kDay}, {"max_orders_per_key", 3}});
+  SplitAndWhole r = split_and_whole(spec, {ev("anon", "Order Completed", 10 * kDay).amount(1),
+                                           ev("user", "Order Completed", 11 * kDay).amount(2),
+                                           ev("anon", "Order Completed", 12 * kDay).amount(4),
+                                           ev("user", "Order Completed", 13 * kDay).amount(8)});
+  EXPECT_EQ(r.split->query("user"), r.whole->query("user"));
+  EXPECT_EQ(r.split->query("user")->at("rfm").at("monetary").as_double(), 14.0)
+      << "the order of day 10 is beyond the cap";
+}
+
+TEST(Rfm, RandomHistoriesSplitBetweenTwoKeysScoreLikeOne) {
+  const TopologySpec spec = topology(120);
+  std::vector<std::string> keys = {"anon", "user"};
+  for (int i = 0; i < 20; ++i)
+    keys.push_back("c" + std::to_string(i));
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    SCOPED_TRACE(seed);
+    std::mt19937_64 rng(seed);
+    std::vector<Step> history;
+    int64_t watermark = 0;
+    for (int i = 0; i < 400; ++i) {
+      const int64_t t = 100 * kDay + i * kDay / 2 - static_cast<int64_t>(rng() % (20 * kDay));
+      // anon and user order more often than the rest, so that they move through the quintiles.
+      const std::string& key = keys[rng() % 3 == 0 ? rng() % 2 : rng() % keys.size()];
+      history.push_back(
+          ev(key, "Order Completed", t).amount(static_cast<double>(rng() % 9000) / 100));
+      watermark = std::max(watermark, t - kDay);
+      if (i % 25 == 24) history.push_back(Step::watermark(watermark));
+    }
+    SplitAndWhole r = split_and_whole(spec, history);
+    for (const int64_t wm : {watermark, watermark + 30 * kDay, watermark + 100 * kDay}) {
+      SCOPED_TRACE(wm);
+      r.split->run({Step::watermark(wm)});
+      r.whole->run({Step::watermark(wm)});
+      score(*r.split, wm);
+      score(*r.whole, wm);
+      for (const std::string& key : keys) {
+        if (key == "anon") continue;
+        EXPECT_EQ(r.split->query(key), r.whole->query(key)) << key;
+      }
+      EXPECT_EQ(r.split->query("anon"), empty_profile(spec));
+    }
+    EXPECT_GE(r.split->query("user")->at("rfm").at("f").as_int64(), 1) << "user is scored";
+  }
+}
+
+// The stage's moved-key bytes with operator `op`'s part cut to its first `keep` bytes; and that
+// part's size.
+std::string cut_operator_bytes(std::string_view moved, uint32_t op, size_t keep, size_t* size) {
+  StateReader in(moved);
+  const auto n = in.get<uint32_t>();
+  StateWriter out;
+  out.put<uint32_t>(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    const std::string_view part = in.get_view();
+    if (i == op) *size = part.size();
+    out.put_string(i == op ? part.substr(0, keep) : part);
+  }
+  return out.take();
+}
+
+TEST(Rfm, MergeRefusesTruncatedOrdersAndLeavesTheKeyAsItWas) {
+  const TopologySpec spec = topology(365);  // the driver keeps a reference
+  auto d = InstanceDriver::create(spec);
+  d->run({ev("anon", "Order Completed", 10 * kDay).amount(5),
+          ev("anon", "Order Completed", 11 * kDay).amount(6),
+          ev("user", "Order Completed", 12 * kDay).amount(7), Step::watermark(12 * kDay)});
+  DiscardOutput discard;
+  const auto moved = d->instance().move_key_out(hash_key("anon"), EventTime(12 * kDay), discard);
+  ASSERT_TRUE(moved.has_value());
+  const auto before = d->query("user");
+  size_t size = 0;
+  cut_operator_bytes(*moved, 0, 0, &size);
+  ASSERT_EQ(size, 4u + 2 * 16) << "a count and two orders";
+  for (size_t keep = 0; keep < size; ++keep) {
+    const Status s = d->instance().merge_key_in(hash_key("user"), "user",
+                                                cut_operator_bytes(*moved, 0, keep, &size),
+                                                EventTime(12 * kDay), discard);
+    EXPECT_EQ(s.code(), Errc::kCorrupt) << "cut at " << keep;
+    EXPECT_EQ(d->query("user"), before) << "cut at " << keep;
+  }
+  ASSERT_TRUE(d->instance()
+                  .merge_key_in(hash_key("user"), "user", *moved, EventTime(12 * kDay), discard)
+                  .is_ok());
+  EXPECT_EQ(d->query("user")->at("rfm").at("frequency").as_uint64(), 3u);
 }
 
 // ---- CDNOW: a real purchase history, scored by the engine and by a plain reference ----

@@ -7,6 +7,7 @@
 
 #include "runtime/topology_builder.h"
 #include "tests/harness/harness.h"
+#include "tests/harness/instance_driver.h"
 #include "tests/harness/test_operators.h"
 
 namespace eddy {
@@ -325,6 +326,232 @@ TEST(Segments, RestoringASnapshotContinuesLikeTheOriginal) {
             restored->query(hash_key("u1"), EventTime(0)));
   EXPECT_EQ(original->query(hash_key("u2"), EventTime(0)),
             restored->query(hash_key("u2"), EventTime(0)));
+}
+
+// Identity resolution (Segments::move_key_out / merge_key_in), in a stage whose other operators
+// merge their own state first: the segments read the merged cart and lifecycle features.
+using testing::InstanceDriver;
+using Record = CollectingSink::Record;
+
+constexpr int64_t kT0 = 1'700'000'000'000;
+constexpr int64_t kMinute = kMillisPerMinute;
+
+TopologySpec merging_topology(boost::json::array segments) {
+  auto spec = TopologyBuilder("merging", registry())
+                  .accept_types({"Product Viewed", "Product Added", "Product Removed",
+                                 "Order Completed", "Cart Abandoned", "Lifecycle Changed",
+                                 "Segment Entered", "Segment Exited"})
+                  .stage("profiles")
+                  .op("carts", "cart_abandonment", {{"timeout_ms", 10 * kMillisPerHour}})
+                  .op("lifecycle", "lifecycle")
+                  .op("segments", "segments", {{"segments", std::move(segments)}})
+                  .build();
+  EXPECT_TRUE(spec.is_ok()) << spec.status().to_string();
+  return std::move(spec).value();
+}
+
+boost::json::array merge_segments() {
+  return {{{"id", "big_cart"}, {"enter", "cart.value >= 50"}},
+          {{"id", "repeat"}, {"enter", "lifecycle.orders >= 2"}},
+          {{"id", "considering"}, {"enter", "lifecycle == \"consideration\""}}};
+}
+
+testing::EventMaker added(const std::string& key, int64_t t, const std::string& product,
+                          double price) {
+  return ev(key, "Product Added", t).item(product).amount(price).quantity(1);
+}
+
+std::vector<Step> under(const std::string& key, std::vector<Step> steps) {
+  for (Step& s : steps) {
+    if (s.kind == Step::Kind::kEvent) s.event.key = key;
+  }
+  return steps;
+}
+
+std::string prop_of(const Record& r, std::string_view name) {
+  for (const auto& [n, v] : r.props) {
+    if (n == name) return v;
+  }
+  return "<absent>";
+}
+
+bool is_segment_change(const Record& r) {
+  return prop_of(r, "segment") != "<absent>";
+}
+
+// "key +segment reason@ms since kT0" for an entry, "-" for an exit.
+std::vector<std::string> described(const TopologySpec& spec, const std::vector<Record>& records) {
+  std::vector<std::string> out;
+  for (const Record& r : records) {
+    const bool in = r.type == spec.types().find("Segment Entered");
+    out.push_back(r.key + " " + (in ? "+" : "-") + prop_of(r, "segment") + " " +
+                  prop_of(r, "reason") + "@" + std::to_string(r.time.value() - kT0));
+  }
+  return out;
+}
+
+struct Merged {
+  std::unique_ptr<InstanceDriver> split;  // the history as written, "anon" then moved into "user"
+  std::unique_ptr<InstanceDriver> whole;  // the same history under "user" alone
+  std::vector<Record> of_move;            // the segment changes the move emitted
+};
+
+// Runs `history` both ways, moves "anon" into "user" on the split instance at the watermark
+// `move_at`, then runs `after` on both.
+Merged merged(const TopologySpec& spec, const std::vector<Step>& history, int64_t move_at,
+              const std::vector<Step>& after) {
+  Merged m{InstanceDriver::create(spec), InstanceDriver::create(spec), {}};
+  m.split->run(history);
+  m.split->watermark(move_at);
+  const size_t before = m.split->outputs().size();
+  m.split->move("anon", "user");
+  for (size_t i = before; i < m.split->outputs().size(); ++i) {
+    if (is_segment_change(m.split->outputs()[i])) m.of_move.push_back(m.split->outputs()[i]);
+  }
+  m.split->run(after);
+  m.whole->run(under("user", history));
+  m.whole->watermark(move_at);
+  m.whole->run(after);
+  return m;
+}
+
+// The segment changes of `key` later than `t`.
+std::vector<Record> changes_after(const InstanceDriver& d, const std::string& key, int64_t t) {
+  std::vector<Record> out;
+  for (const Record& r : d.outputs()) {
+    if (r.key == key && r.time.value() > t && is_segment_change(r)) out.push_back(r);
+  }
+  return out;
+}
+
+uint64_t member_count(InstanceDriver& d, std::string_view id) {
+  StageInstance& inst = d.instance();
+  const auto& seg = static_cast<const Segments&>(inst.op(*inst.find_operator("segments")));
+  for (const auto& [def, n] : seg.definitions()) {
+    if (def.id == id) return n;
+  }
+  return 0;
+}
+
+TEST(SegmentsMerge, TheMovedKeyExitsAndTheSurvivingKeyIsRecheckedOnTheMergedFeatures) {
+  const TopologySpec spec = merging_topology(merge_segments());
+  // The anonymous cart alone is big; the user's alone is not; together they are.
+  const std::vector<Step> history = {added("anon", kT0, "a", 45),
+                                     ev("user", "Product Viewed", kT0 + 1).item("p1"),
+                                     added("user", kT0 + 2, "b", 10)};
+  const std::vector<Step> after = {ev("user", "Order Completed", kT0 + kMinute).amount(55),
+                                   ev("user", "Order Completed", kT0 + 2 * kMinute).amount(5)};
+  Merged m = merged(spec, history, kT0 + 2, after);
+  EXPECT_EQ(described(spec, m.of_move), (std::vector<std::string>{
+                                            "anon -considering identity_merge@2",
+                                            "user +big_cart identity_merge@2",
+                                        }));
+  // What the merged features earn: the whole history's membership, and from there the same
+  // changes as further input comes (the orders close the cart and make a repeat customer).
+  EXPECT_EQ(m.split->query("user"), m.whole->query("user"));
+  const auto later = changes_after(*m.split, "user", kT0 + 2);
+  EXPECT_EQ(later, changes_after(*m.whole, "user", kT0 + 2));
+  EXPECT_EQ(described(spec, later), (std::vector<std::string>{
+                                        "user -big_cart event@60000",
+                                        "user -considering event@60000",
+                                        "user +repeat event@120000",
+                                    }));
+  EXPECT_EQ(m.split->query("anon")->at("segments"), boost::json::array());
+  EXPECT_EQ(member_count(*m.split, "big_cart"), 0u);
+  EXPECT_EQ(member_count(*m.split, "repeat"), 1u);
+  EXPECT_EQ(member_count(*m.split, "considering"), 0u);
+}
+
+TEST(SegmentsMerge, TheMovedKeyLeavesEverySegmentItWasIn) {
+  const TopologySpec spec = merging_topology(merge_segments());
+  auto d = InstanceDriver::create(spec);
+  d->run({added("anon", kT0, "a", 80), ev("anon", "Order Completed", kT0 + 1).amount(80),
+          ev("anon", "Order Completed", kT0 + 2).amount(1), added("anon", kT0 + 3, "b", 60),
+          Step::watermark(kT0 + 5)});
+  ASSERT_EQ(d->query("anon")->at("segments"), (boost::json::array{"big_cart", "repeat"}));
+  const size_t before = d->outputs().size();
+  d->move("anon", "user");
+  std::vector<Record> moved(d->outputs().begin() + static_cast<ptrdiff_t>(before),
+                            d->outputs().end());
+  std::erase_if(moved, [](const Record& r) { return !is_segment_change(r); });
+  EXPECT_EQ(described(spec, moved), (std::vector<std::string>{
+                                        "anon -big_cart identity_merge@5",
+                                        "anon -repeat identity_merge@5",
+                                        "user +big_cart event@5",
+                                        "user +repeat event@5",
+                                    }))
+      << "the user's lifecycle change (none>retention) reaches the segments first, as any event";
+  EXPECT_EQ(d->query("anon")->at("segments"), boost::json::array());
+  EXPECT_EQ(d->query("user")->at("segments"), (boost::json::array{"big_cart", "repeat"}));
+  EXPECT_EQ(member_count(*d, "big_cart"), 1u);
+  EXPECT_EQ(member_count(*d, "repeat"), 1u);
+  // The old key starts afresh and nothing more happens to it without input.
+  d->watermark(kT0 + 400 * kMillisPerDay);
+  for (const Record& r : d->outputs()) {
+    if (r.time.value() > kT0 + 5) {
+      EXPECT_NE(r.key, "anon") << r.time.value();
+    }
+  }
+  d->run({added("anon", kT0 + 401 * kMillisPerDay, "c", 70)});
+  EXPECT_EQ(d->query("anon")->at("segments"), (boost::json::array{"big_cart", "considering"}));
+  EXPECT_EQ(d->query("anon")->at("cart").at("units").as_int64(), 1);
+}
+
+TEST(SegmentsMerge, MembershipEnteredByAMergeKeepsItsMinimumDwell) {
+  const int64_t hour = kMillisPerHour;
+  const TopologySpec spec = merging_topology(
+      {{{"id", "big_cart"}, {"enter", "cart.value >= 50"}, {"min_dwell_ms", hour}}});
+  auto d = InstanceDriver::create(spec);
+  // "anon" enters at 0 with its dwell until 1 h; it is moved at 10 min into "user", whose free
+  // sample keeps its lifecycle stage as it is, so that the segments' own merge decides.
+  d->run({added("anon", kT0, "a", 50), added("user", kT0 + 1, "sample", 0),
+          Step::watermark(kT0 + 10 * kMinute)});
+  d->move("anon", "user");
+  // The merged cart is closed by an order at once, but the user's dwell began with the merge.
+  d->run({ev("user", "Order Completed", kT0 + 20 * kMinute).amount(50),
+          Step::watermark(kT0 + 10 * kMinute + hour - 1)});
+  auto all = d->outputs();
+  std::erase_if(all, [](const Record& r) { return !is_segment_change(r); });
+  EXPECT_EQ(described(spec, all), (std::vector<std::string>{
+                                      "anon +big_cart event@0",
+                                      "anon -big_cart identity_merge@600000",
+                                      "user +big_cart identity_merge@600000",
+                                  }));
+  d->watermark(kT0 + 10 * kMinute + hour);
+  all = d->outputs();
+  std::erase_if(all, [](const Record& r) { return !is_segment_change(r); });
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(described(spec, {all.back()})[0], "user -big_cart dwell_ended@4200000");
+  EXPECT_EQ(member_count(*d, "big_cart"), 0u);
+}
+
+TEST(SegmentsMerge, RefusesTruncatedOrForeignBytesAndNamesTheOperator) {
+  const TopologySpec spec = merging_topology(merge_segments());
+  auto d = InstanceDriver::create(spec);
+  d->run({added("anon", kT0, "a", 60)});
+  DiscardOutput out;
+  auto moved = d->instance().move_key_out(hash_key("anon"), EventTime(kT0), out);
+  ASSERT_TRUE(moved.has_value());
+  StateReader r(*moved);
+  ASSERT_EQ(r.get<uint32_t>(), 3u);
+  std::vector<std::string> parts;
+  for (int i = 0; i < 3; ++i)
+    parts.push_back(r.get_string());
+  ASSERT_TRUE(r.ok() && r.at_end());
+  auto merge_with = [&](std::string_view segments_bytes) {
+    StateWriter w;
+    w.put<uint32_t>(3);
+    w.put_string(parts[0]);
+    w.put_string(parts[1]);
+    w.put_string(segments_bytes);
+    return d->instance().merge_key_in(hash_key("user"), "user", w.bytes(), EventTime(kT0), out);
+  };
+  for (std::string_view bad : {std::string_view(), std::string_view("\x09", 1)}) {
+    const Status s = merge_with(bad);
+    EXPECT_EQ(s.code(), Errc::kCorrupt);
+    EXPECT_NE(s.message().find("operator 'segments'"), std::string::npos) << s.message();
+  }
+  EXPECT_TRUE(merge_with(parts[2]).is_ok());
 }
 
 }  // namespace

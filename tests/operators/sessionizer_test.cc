@@ -1,5 +1,6 @@
 // Sessionizer: gap-based sessions per customer, out-of-order placement and merging, lateness,
-// forced closes, the profile and features, snapshots, and determinism across worker counts.
+// forced closes, the profile and features, snapshots, merging keys for identity resolution, and
+// determinism across worker counts.
 
 #include "operators/sessionizer.h"
 
@@ -7,6 +8,7 @@
 
 #include <algorithm>
 #include <boost/json/serialize.hpp>
+#include <cstring>
 #include <map>
 #include <random>
 #include <set>
@@ -18,6 +20,7 @@
 #include "runtime/stage_instance.h"
 #include "runtime/topology_builder.h"
 #include "tests/harness/harness.h"
+#include "tests/harness/instance_driver.h"
 #include "tests/harness/test_operators.h"
 
 namespace eddy {
@@ -669,6 +672,395 @@ TEST(Sessionizer, RejectsTruncatedOrMismatchedSnapshots) {
   }
   StateReader wrong_slots(bytes);
   EXPECT_EQ(fresh()->restore(wrong_slots, 3).code(), Errc::kCorrupt);
+}
+
+// ---- Identity resolution: merging one key into another
+// -------------------------------------------
+
+using testing::InstanceDriver;
+
+// The same script with every event under "user": what one key seeing the whole history holds.
+std::vector<Step> under_user(std::vector<Step> steps) {
+  for (Step& s : steps) {
+    if (s.kind == Step::Kind::kEvent) s.event.key = "user";
+  }
+  return steps;
+}
+
+// Only the steps another instance sees: the events of `key` and every watermark.
+std::vector<Step> only(const std::vector<Step>& steps, const std::string& key) {
+  std::vector<Step> out;
+  for (const Step& s : steps) {
+    if (s.kind != Step::Kind::kEvent || s.event.key == key) out.push_back(s);
+  }
+  return out;
+}
+
+boost::json::value sessions_in(const InstanceDriver& d, const std::string& key) {
+  const auto q = d.query(key);
+  return q ? q->at("sessions") : boost::json::value();
+}
+
+boost::json::value no_sessions() {
+  return boost::json::object{{"count", 0},
+                             {"avg_duration_s", nullptr},
+                             {"last", nullptr},
+                             {"open", 0},
+                             {"current", nullptr}};
+}
+
+std::vector<CollectingSink::Record> ended_since(const InstanceDriver& d, size_t mark) {
+  auto all = d.outputs("Session Ended");
+  return {all.begin() + static_cast<std::ptrdiff_t>(std::min(mark, all.size())), all.end()};
+}
+
+// The property every merge must have: `history` split between "anon" and "user", then "anon" moved
+// into "user" (on the same instance, or into another instance that held "user"), and then `then`,
+// gives the profile and the "Session Ended" events that the same history under "user" from the
+// start gives. The old key is left empty and ends no session.
+void expect_merge_matches_one_key(const std::vector<Step>& history, const std::vector<Step>& then,
+                                  size_t min_ended_after) {
+  const TopologySpec spec = topology();
+  for (const int64_t lateness : {int64_t{0}, int64_t{400}}) {
+    for (const bool across : {false, true}) {
+      SCOPED_TRACE("allowed lateness " + std::to_string(lateness) +
+                   (across ? ", into another instance" : ", on one instance"));
+      auto whole = InstanceDriver::create(spec, lateness);
+      auto split = InstanceDriver::create(spec, lateness);
+      auto anon = across ? InstanceDriver::create(spec, lateness) : nullptr;
+      ASSERT_TRUE(whole && split && (anon || !across));
+      whole->run(under_user(history));
+      if (across) {
+        anon->run(only(history, "anon"));
+        split->run(only(history, "user"));
+        anon->move("anon", "user", split.get());
+      } else {
+        split->run(history);
+        split->move("anon", "user");
+      }
+      InstanceDriver& old = across ? *anon : *split;
+      EXPECT_EQ(sessions_in(*split, "user"), sessions_in(*whole, "user"));
+      EXPECT_EQ(sessions_in(old, "anon"), no_sessions());
+
+      // Step by step, so that a session ending at a later watermark than one key would end it
+      // shows.
+      const size_t split_mark = split->outputs("Session Ended").size();
+      const size_t whole_mark = whole->outputs("Session Ended").size();
+      const size_t old_mark = old.outputs("Session Ended").size();
+      for (const Step& step : then) {
+        split->run({step});
+        whole->run({step});
+        if (across) anon->run({step});
+        EXPECT_EQ(ended_since(*split, split_mark), ended_since(*whole, whole_mark))
+            << (step.kind == Step::Kind::kWatermark ? "after the watermark "
+                                                    : "after the event at ")
+            << (step.kind == Step::Kind::kWatermark ? step.watermark_ms : step.event.time_ms);
+      }
+      EXPECT_GE(ended_since(*whole, whole_mark).size(), min_ended_after);
+      EXPECT_EQ(sessions_in(*split, "user"), sessions_in(*whole, "user"));
+      for (const auto& r : ended_since(old, old_mark))
+        EXPECT_NE(r.key, "anon") << "a session ended for the old key at " << r.time.value();
+      EXPECT_EQ(sessions_in(old, "anon"), no_sessions());
+    }
+  }
+}
+
+TEST(SessionizerMerge, AnAnonymousOnlyHistoryBecomesTheUsersHistory) {
+  expect_merge_matches_one_key(
+      {ev("anon", "page", 10'000).prop("channel", "email").prop("referrer", "https://m.x/"),
+       ev("anon", "Product Viewed", 10'500), Step::watermark(12'000),
+       ev("anon", "page", 20'000).prop("channel", "cpc"), ev("anon", "Product Added", 20'300)},
+      {ev("user", "Order Completed", 20'900), Step::watermark(21'000), ev("user", "page", 30'000),
+       Step::watermark(100'000)},
+      2);
+}
+
+// Open sessions that overlap, or that a session of the other key bridges, become one; closed ones
+// of both keys that one key would also have kept apart add up.
+TEST(SessionizerMerge, InterleavedOverlappingHistoriesBecomeOneKeysSessions) {
+  expect_merge_matches_one_key(
+      {ev("anon", "page", 5'000).prop("channel", "email"), ev("anon", "page", 5'300),
+       ev("user", "page", 8'000).prop("channel", "direct"), Step::watermark(9'500),
+       ev("anon", "page", 10'000).prop("channel", "email"),
+       ev("user", "Product Viewed", 10'200).prop("channel", "cpc"),
+       ev("user", "page", 9'950).prop("channel", "social").prop("referrer", "https://s/"),
+       ev("anon", "Product Added", 10'900), ev("user", "page", 11'800),
+       ev("anon", "Order Completed", 11'000), ev("user", "page", 14'000),
+       ev("user", "page", 15'500), ev("anon", "Product Viewed", 14'700)},
+      {Step::watermark(13'000), ev("user", "Product Viewed", 15'900), Step::watermark(100'000)}, 2);
+}
+
+// The old key's session is the older: the surviving key's timer must come earlier.
+TEST(SessionizerMerge, NonOverlappingHistoriesKeepTheirSessionsApart) {
+  expect_merge_matches_one_key(
+      {Step::watermark(9'000), ev("anon", "page", 10'000).prop("channel", "email"),
+       ev("anon", "page", 10'400), ev("user", "page", 15'000).prop("channel", "cpc"),
+       ev("user", "Order Completed", 15'200)},
+      {Step::watermark(11'400), Step::watermark(11'800), Step::watermark(100'000)}, 2);
+}
+
+TEST(SessionizerMerge, NonOverlappingHistoriesWithTheOldKeysSessionNewer) {
+  expect_merge_matches_one_key(
+      {ev("user", "page", 3'000), Step::watermark(9'000),
+       ev("user", "page", 10'000).prop("channel", "email"), ev("anon", "page", 12'000),
+       ev("anon", "page", 12'500).prop("channel", "cpc"), ev("anon", "page", 11'500)},
+      {Step::watermark(11'000), Step::watermark(13'500), Step::watermark(100'000)}, 2);
+}
+
+TEST(SessionizerMerge, AnOpenSessionOnEachSideBecomesOneThatTheSurvivingKeysTimerCloses) {
+  const TopologySpec spec = topology();
+  auto d = InstanceDriver::create(spec);
+  ASSERT_TRUE(d);
+  d->run({Step::watermark(9'000), ev("anon", "page", 10'000).prop("channel", "email"),
+          ev("user", "Product Viewed", 10'600).prop("channel", "cpc"),
+          ev("anon", "Product Added", 10'300)});
+  d->move("anon", "user");
+  const auto merged = sessions_in(*d, "user");
+  const auto& current = merged.at("current");
+  EXPECT_EQ(merged.at("open").as_uint64(), 1u);
+  EXPECT_EQ(current.at("start_ms").as_int64(), 10'000);
+  EXPECT_EQ(current.at("end_ms").as_int64(), 10'600);
+  EXPECT_EQ(current.at("events").as_uint64(), 3u);
+  EXPECT_EQ(current.at("product_views").as_uint64(), 1u);
+  EXPECT_EQ(current.at("cart_adds").as_uint64(), 1u);
+  EXPECT_EQ(current.at("channel").as_string(), "email") << "the earlier start's";
+  EXPECT_EQ(d->instance().timer_count(), 1u) << "one close timer, the surviving key's";
+
+  d->watermark(11'599);
+  EXPECT_TRUE(d->outputs("Session Ended").empty());
+  d->watermark(11'600);
+  const auto out = d->outputs("Session Ended");
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].key, "user");
+  const std::map<std::string, std::string> props(out[0].props.begin(), out[0].props.end());
+  EXPECT_EQ(props.at("start_ms"), "10000");
+  EXPECT_EQ(props.at("end_ms"), "10600");
+  EXPECT_EQ(props.at("events"), "3");
+  EXPECT_EQ(props.at("channel"), "email");
+  EXPECT_EQ(d->instance().timer_count(), 0u);
+}
+
+// One key cannot tell which of two events of the same millisecond came first; the surviving key's
+// labels stay.
+TEST(SessionizerMerge, OnEqualStartsTheSurvivingKeysChannelAndReferrerStay) {
+  const TopologySpec spec = topology();
+  auto d = InstanceDriver::create(spec);
+  ASSERT_TRUE(d);
+  d->run({ev("anon", "page", 10'000).prop("channel", "email").prop("referrer", "https://m.x/"),
+          ev("user", "page", 10'000).prop("channel", "cpc")});
+  d->move("anon", "user");
+  const auto s = sessions_in(*d, "user");
+  EXPECT_EQ(s.at("current").at("events").as_uint64(), 2u);
+  EXPECT_EQ(s.at("current").at("channel").as_string(), "cpc");
+  EXPECT_TRUE(s.at("current").at("referrer").is_null());
+}
+
+// The surviving key's worker may be further on in event time: a moved session that no event can
+// join there any more ends at once, under the surviving key, as that worker's timer would end it.
+TEST(SessionizerMerge, AMovedSessionOverAtTheSurvivingWorkersWatermarkEndsAtOnce) {
+  const TopologySpec spec = topology();
+  auto behind = InstanceDriver::create(spec);
+  auto ahead = InstanceDriver::create(spec);
+  ASSERT_TRUE(behind && ahead);
+  behind->run({Step::watermark(9'000), ev("anon", "page", 10'000), ev("anon", "page", 10'200)});
+  ahead->run({ev("user", "page", 30'000), Step::watermark(20'000)});
+  behind->move("anon", "user", ahead.get());
+  const auto out = ahead->outputs("Session Ended");
+  ASSERT_EQ(out.size(), 1u);
+  const std::map<std::string, std::string> props(out[0].props.begin(), out[0].props.end());
+  EXPECT_EQ(out[0].key, "user");
+  EXPECT_EQ(props.at("start_ms"), "10000");
+  EXPECT_EQ(props.at("end_ms"), "10200");
+  EXPECT_EQ(props.at("forced_close"), "false");
+  const auto s = sessions_in(*ahead, "user");
+  EXPECT_EQ(s.at("count").as_uint64(), 1u);
+  EXPECT_EQ(s.at("open").as_uint64(), 1u);
+  EXPECT_EQ(ahead->instance().timer_count(), 1u);
+  EXPECT_EQ(behind->instance().timer_count(), 0u);
+}
+
+TEST(SessionizerMerge, MovingIntoAKeyTheInstanceNeverSawCreatesIt) {
+  const TopologySpec spec = topology();
+  auto d = InstanceDriver::create(spec);
+  auto whole = InstanceDriver::create(spec);
+  ASSERT_TRUE(d && whole);
+  const std::vector<Step> history = {ev("anon", "page", 10'000).prop("channel", "email"),
+                                     Step::watermark(11'000), ev("anon", "page", 12'000)};
+  d->run(history);
+  whole->run(under_user(history));
+  ASSERT_FALSE(d->query("user").has_value());
+  d->move("anon", "user");
+  ASSERT_TRUE(d->query("user").has_value());
+  EXPECT_EQ(sessions_in(*d, "user"), sessions_in(*whole, "user"));
+  EXPECT_EQ(sessions_in(*d, "user").at("count").as_uint64(), 1u);
+  EXPECT_EQ(sessions_in(*d, "user").at("open").as_uint64(), 1u);
+  d->watermark(13'000);
+  ASSERT_EQ(d->outputs("Session Ended").size(), 2u);
+  EXPECT_EQ(d->outputs("Session Ended")[1].key, "user") << "the surviving key's timer was armed";
+}
+
+// The old key stays known but holds what a new key holds: no session ends for it, and its next
+// events start from nothing, exactly as under a key never seen.
+TEST(SessionizerMerge, TheOldKeyIsLeftLikeANewKey) {
+  const TopologySpec spec = topology();
+  auto d = InstanceDriver::create(spec);
+  auto fresh = InstanceDriver::create(spec);
+  ASSERT_TRUE(d && fresh);
+  d->run({ev("anon", "page", 10'000), Step::watermark(11'500), ev("anon", "page", 12'000),
+          ev("anon", "page", 14'000), ev("user", "page", 30'000)});
+  d->move("anon", "user");
+  EXPECT_EQ(sessions_in(*d, "anon"), no_sessions());
+  EXPECT_EQ(d->instance().timer_count(), 1u) << "only the surviving key's";
+  const size_t mark = d->outputs("Session Ended").size();
+  d->watermark(20'000);
+  for (const auto& r : ended_since(*d, mark))
+    EXPECT_NE(r.key, "anon") << "a timer fired for the old key at " << r.time.value();
+
+  const std::vector<Step> later = {ev("anon", "page", 21'000).prop("channel", "push"),
+                                   Step::watermark(50'000)};
+  d->run(later);
+  fresh->run(later);
+  EXPECT_EQ(sessions_in(*d, "anon"), sessions_in(*fresh, "anon"));
+  std::vector<CollectingSink::Record> anon_ended;
+  for (const auto& r : ended_since(*d, mark))
+    if (r.key == "anon") anon_ended.push_back(r);
+  EXPECT_EQ(anon_ended, fresh->outputs("Session Ended")) << "trigger ids count from zero again";
+}
+
+// Closed sessions were emitted and are final: the tallies add, the later-ended one is "last".
+TEST(SessionizerMerge, ClosedSessionsAddUpAndTheLaterEndedIsLast) {
+  const TopologySpec spec = topology();
+  auto d = InstanceDriver::create(spec);
+  ASSERT_TRUE(d);
+  d->run({ev("user", "page", 10'000), ev("user", "page", 10'500),
+          ev("anon", "page", 20'000).prop("channel", "email"), ev("anon", "page", 23'000),
+          ev("anon", "Order Completed", 23'600), Step::watermark(40'000)});
+  d->move("anon", "user");
+  const auto s = sessions_in(*d, "user");
+  EXPECT_EQ(s.at("count").as_uint64(), 3u);
+  EXPECT_DOUBLE_EQ(s.at("avg_duration_s").as_double(), (0.5 + 0.0 + 0.6) / 3);
+  EXPECT_EQ(s.at("last").at("start_ms").as_int64(), 23'000);
+  EXPECT_EQ(s.at("last").at("converted").as_bool(), true);
+
+  // The other way round the surviving key's own session stays last.
+  auto e = InstanceDriver::create(spec);
+  ASSERT_TRUE(e);
+  e->run({ev("anon", "page", 10'000), ev("user", "page", 20'000), Step::watermark(40'000)});
+  e->move("anon", "user");
+  EXPECT_EQ(sessions_in(*e, "user").at("count").as_uint64(), 2u);
+  EXPECT_EQ(sessions_in(*e, "user").at("last").at("start_ms").as_int64(), 20'000);
+}
+
+// The one case a merge cannot make equal to one key's history: both halves of what one key would
+// have seen as one session were closed and emitted already. They stay two sessions.
+TEST(SessionizerMerge, ClosedSessionsOneKeyWouldHaveJoinedStayApart) {
+  const TopologySpec spec = topology();
+  auto d = InstanceDriver::create(spec);
+  ASSERT_TRUE(d);
+  d->run({ev("anon", "page", 10'000), ev("user", "page", 10'500), Step::watermark(20'000)});
+  ASSERT_EQ(d->outputs("Session Ended").size(), 2u);
+  d->move("anon", "user");
+  EXPECT_EQ(sessions_in(*d, "user").at("count").as_uint64(), 2u);
+  EXPECT_EQ(sessions_in(*d, "user").at("last").at("start_ms").as_int64(), 10'500);
+  EXPECT_EQ(sessions_in(*d, "user").at("open").as_uint64(), 0u);
+}
+
+TEST(SessionizerMerge, MoreOpenSessionsThanAllowedForceCloseTheOldest) {
+  const TopologySpec spec = topology({{"gap_ms", kGap}, {"max_open_sessions", 2}});
+  auto d = InstanceDriver::create(spec);
+  ASSERT_TRUE(d);
+  d->run({ev("anon", "page", 10'000), ev("anon", "page", 14'000), ev("user", "page", 12'000),
+          ev("user", "page", 16'000)});
+  ASSERT_TRUE(d->outputs("Session Ended").empty());
+  d->move("anon", "user");
+  const auto out = d->outputs("Session Ended");
+  ASSERT_EQ(out.size(), 2u);
+  for (size_t i = 0; i < out.size(); ++i) {
+    const std::map<std::string, std::string> props(out[i].props.begin(), out[i].props.end());
+    EXPECT_EQ(out[i].key, "user");
+    EXPECT_EQ(props.at("forced_close"), "true");
+    EXPECT_EQ(props.at("start_ms"), i == 0 ? "10000" : "12000");
+  }
+  EXPECT_EQ(sessions_in(*d, "user").at("open").as_uint64(), 2u);
+  EXPECT_EQ(sessions_in(*d, "user").at("count").as_uint64(), 2u);
+}
+
+// Splits what StageInstance::move_key_out wrote into each operator's bytes.
+std::vector<std::string> per_operator(const std::string& bytes) {
+  StateReader in(bytes);
+  std::vector<std::string> out(in.get<uint32_t>());
+  for (auto& op : out)
+    op = in.get_string();
+  EXPECT_TRUE(in.ok() && in.at_end());
+  return out;
+}
+
+std::string framed(const std::vector<std::string>& ops) {
+  StateWriter w;
+  w.put<uint32_t>(static_cast<uint32_t>(ops.size()));
+  for (const auto& op : ops)
+    w.put_string(op);
+  return w.take();
+}
+
+TEST(SessionizerMerge, RejectsTruncatedOrInconsistentBytesAndLeavesTheKeyAsItWas) {
+  const TopologySpec spec = topology();
+  const auto& types = spec.types();
+  auto from = instance(spec);
+  auto into = instance(spec);
+  Recorder out(types);
+  feed(*from, out, types,
+       {{"anon", "page", 10'000, "email"},
+        {"anon", "page", 12'000, "cpc"},
+        {"anon", "Product Viewed", 12'300}},
+       0);
+  from->on_watermark(EventTime(11'500), out);
+  feed(*into, out, types, {{"user", "page", 12'500, "direct"}}, 11'500);
+  const auto bytes = from->move_key_out(hash_key("anon"), EventTime(11'500), out);
+  ASSERT_TRUE(bytes.has_value());
+  auto ops = per_operator(*bytes);
+  ASSERT_EQ(ops.size(), 2u);
+  const std::string sessions = ops[0];
+  ASSERT_GT(sessions.size(), 20u);
+
+  const auto before = into->query(hash_key("user"), EventTime(0));
+  const size_t timers = into->timer_count();
+  auto expect_rejected = [&](const std::string& op_bytes, const std::string& what) {
+    ops[0] = op_bytes;
+    const Status st =
+        into->merge_key_in(hash_key("user"), "user", framed(ops), EventTime(11'500), out);
+    EXPECT_EQ(st.code(), Errc::kCorrupt) << what << ": " << st.to_string();
+    EXPECT_EQ(into->query(hash_key("user"), EventTime(0)), before) << what;
+    EXPECT_EQ(into->timer_count(), timers) << what;
+  };
+  for (size_t cut = 0; cut < sessions.size(); ++cut)
+    expect_rejected(sessions.substr(0, cut), "cut at " + std::to_string(cut));
+  expect_rejected(sessions + "x", "a byte too many");
+  // The bytes end with the open count and the one open session: 34 bytes of times and counts, then
+  // its channel "cpc" and an empty referrer, each with a 4-byte length.
+  const size_t session_at = sessions.size() - (34 + 4 + 3 + 4);
+  const size_t open_at = session_at - 4;
+  uint32_t open = 0;
+  std::memcpy(&open, sessions.data() + open_at, sizeof open);
+  ASSERT_EQ(open, 1u) << "the layout this test pokes into changed";
+  std::string too_many_open = sessions;
+  open = Sessionizer::kMaxOpenSessionsLimit + 1;
+  std::memcpy(too_many_open.data() + open_at, &open, sizeof open);
+  expect_rejected(too_many_open, "more open sessions than any key holds");
+  std::string before_1970 = sessions;
+  const int64_t start = -1;
+  std::memcpy(before_1970.data() + session_at, &start, sizeof start);
+  expect_rejected(before_1970, "a session starting before 1970");
+
+  ops[0] = sessions;
+  ASSERT_TRUE(
+      into->merge_key_in(hash_key("user"), "user", framed(ops), EventTime(11'500), out).is_ok());
+  const auto after = into->query(hash_key("user"), EventTime(0))->at("sessions");
+  EXPECT_EQ(after.at("count").as_uint64(), 1u);
+  EXPECT_EQ(after.at("open").as_uint64(), 1u);
+  EXPECT_EQ(after.at("current").at("start_ms").as_int64(), 12'000);
+  EXPECT_EQ(after.at("current").at("events").as_uint64(), 3u);
+  EXPECT_EQ(after.at("current").at("channel").as_string(), "cpc");
 }
 
 // ---- Determinism and a reference ----------------------------------------------------------------

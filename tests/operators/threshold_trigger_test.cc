@@ -14,6 +14,7 @@
 #include "runtime/stage_instance.h"
 #include "runtime/topology_builder.h"
 #include "tests/harness/harness.h"
+#include "tests/harness/instance_driver.h"
 #include "tests/harness/test_operators.h"
 
 namespace eddy {
@@ -23,6 +24,7 @@ using testing::ev;
 using testing::EventMaker;
 using testing::Harness;
 using testing::HarnessOptions;
+using testing::InstanceDriver;
 using testing::Step;
 using Record = CollectingSink::Record;
 
@@ -115,40 +117,37 @@ class FakeFeatures final : public Operator {
 
   void snapshot(StateWriter& out) const override {
     out.put<uint64_t>(state_.size());
-    for (const PerKey& k : state_) {
-      out.put<int64_t>(k.views);
-      out.put<uint8_t>(k.converted);
-      out.put<int64_t>(k.newest);
-      out.put<uint64_t>(k.visits.size());
-      for (int64_t t : k.visits)
-        out.put<int64_t>(t);
-      out.put<uint64_t>(k.emails.size());
-      for (const auto& [campaign, email] : k.emails) {
-        out.put_string(campaign);
-        out.put<int64_t>(email.opened);
-        out.put<uint8_t>(email.clicked);
-      }
-    }
+    for (const PerKey& k : state_)
+      write_key(out, k);
   }
 
   Status restore(StateReader& in, uint32_t slot_count) override {
     if (in.get<uint64_t>() != slot_count) return {Errc::kCorrupt, "slot count differs"};
     state_.assign(slot_count, {});
-    for (PerKey& k : state_) {
-      k.views = in.get<int64_t>();
-      k.converted = in.get<uint8_t>() != 0;
-      k.newest = in.get<int64_t>();
-      const auto visits = in.get<uint64_t>();
-      for (uint64_t i = 0; i < visits && in.ok(); ++i)
-        k.visits.push_back(in.get<int64_t>());
-      const auto emails = in.get<uint64_t>();
-      for (uint64_t i = 0; i < emails && in.ok(); ++i) {
-        std::string campaign = in.get_string();
-        const int64_t opened = in.get<int64_t>();
-        k.emails[campaign] = Email{opened, in.get<uint8_t>() != 0};
-      }
-    }
+    for (PerKey& k : state_)
+      read_key(in, k);
     return in.ok() ? Status() : Status(Errc::kCorrupt, "truncated");
+  }
+
+  // Views add, a purchase on either key converts, visits and emails join.
+  void move_key_out(StateWriter& out, Context& ctx) override {
+    write_key(out, state_[ctx.slot()]);
+    state_[ctx.slot()] = PerKey{};
+  }
+  Status merge_key_in(StateReader& in, Context& ctx) override {
+    PerKey moved;
+    read_key(in, moved);
+    if (!in.ok()) return {Errc::kCorrupt, "truncated"};
+    PerKey& k = state_[ctx.slot()];
+    k.views += moved.views;
+    k.converted = k.converted || moved.converted;
+    k.newest = std::max(k.newest, moved.newest);
+    k.visits.insert(k.visits.end(), moved.visits.begin(), moved.visits.end());
+    for (const auto& [campaign, email] : moved.emails) {
+      auto [it, added] = k.emails.emplace(campaign, email);
+      if (!added) it->second.clicked = it->second.clicked || email.clicked;
+    }
+    return {};
   }
 
  private:
@@ -163,6 +162,35 @@ class FakeFeatures final : public Operator {
     std::vector<int64_t> visits;
     std::map<std::string, Email> emails;
   };
+
+  static void write_key(StateWriter& out, const PerKey& k) {
+    out.put<int64_t>(k.views);
+    out.put<uint8_t>(k.converted);
+    out.put<int64_t>(k.newest);
+    out.put<uint64_t>(k.visits.size());
+    for (int64_t t : k.visits)
+      out.put<int64_t>(t);
+    out.put<uint64_t>(k.emails.size());
+    for (const auto& [campaign, email] : k.emails) {
+      out.put_string(campaign);
+      out.put<int64_t>(email.opened);
+      out.put<uint8_t>(email.clicked);
+    }
+  }
+  static void read_key(StateReader& in, PerKey& k) {
+    k.views = in.get<int64_t>();
+    k.converted = in.get<uint8_t>() != 0;
+    k.newest = in.get<int64_t>();
+    const auto visits = in.get<uint64_t>();
+    for (uint64_t i = 0; i < visits && in.ok(); ++i)
+      k.visits.push_back(in.get<int64_t>());
+    const auto emails = in.get<uint64_t>();
+    for (uint64_t i = 0; i < emails && in.ok(); ++i) {
+      std::string campaign = in.get_string();
+      const int64_t opened = in.get<int64_t>();
+      k.emails[campaign] = Email{opened, in.get<uint8_t>() != 0};
+    }
+  }
 
   EventType viewed_, ordered_, session_ended_, opened_, clicked_;
   std::vector<PerKey> state_;
@@ -580,6 +608,184 @@ TEST(ThresholdTrigger, RejectsTruncatedOrMismatchedSnapshots) {
   EXPECT_EQ(trigger.restore(bad, 3).code(), Errc::kCorrupt);
   StateReader good(bytes);
   EXPECT_TRUE(trigger.restore(good, 3).is_ok());
+}
+
+// ---- Identity resolution: moving "anon" into "user" ----
+
+std::vector<Step> rekeyed(std::vector<Step> steps, const std::string& key) {
+  for (Step& s : steps) {
+    if (s.kind == Step::Kind::kEvent) s.event.key = key;
+  }
+  return steps;
+}
+
+std::vector<Step> interleave(const std::vector<Step>& a, const std::vector<Step>& b) {
+  std::vector<Step> out;
+  for (size_t i = 0; i < std::max(a.size(), b.size()); ++i) {
+    if (i < a.size()) out.push_back(a[i]);
+    if (i < b.size()) out.push_back(b[i]);
+  }
+  return out;
+}
+
+constexpr int64_t kMergeWatermark = kT0 + 100'000;
+
+// One history twice: as given (under "anon" and "user") with "anon" then moved into "user", and
+// with every event under "user" from the start; then the same further steps for "user" on both.
+struct SplitAndWhole {
+  std::unique_ptr<InstanceDriver> split, whole;
+  size_t split_mark = 0, whole_mark = 0;  // "Trigger Fired" outputs before the further steps
+
+  std::vector<Record> fired_since_mark(const InstanceDriver& d, size_t mark) const {
+    const auto all = d.outputs("Trigger Fired");
+    return {all.begin() + static_cast<ptrdiff_t>(std::min(mark, all.size())), all.end()};
+  }
+};
+
+SplitAndWhole split_and_whole(const TopologySpec& spec, const std::vector<Step>& history) {
+  SplitAndWhole r{InstanceDriver::create(spec), InstanceDriver::create(spec)};
+  r.split->run(history);
+  r.split->move("anon", "user");
+  r.whole->run(rekeyed(history, "user"));
+  r.split_mark = r.split->outputs("Trigger Fired").size();
+  r.whole_mark = r.whole->outputs("Trigger Fired").size();
+  return r;
+}
+
+TEST(ThresholdTrigger, MovingAKeyFiresOnceForEachCrossingOfTheMergedHistory) {
+  const TopologySpec spec = topology({kBrowseAbandon});
+  const std::vector<Step> end = {Step::watermark(kMergeWatermark)};
+  struct Case {
+    const char* what;
+    std::vector<Step> history;
+  };
+  const std::vector<Case> cases = {
+      {"anon crossed alone, into a key the instance never saw", views("anon", kT0, 7) + end},
+      {"neither crossed alone, together they do",
+       interleave(views("anon", kT0, 3), views("user", kT0 + 500, 3)) + end},
+      {"anon crossed and the merged history still holds",
+       interleave(views("anon", kT0, 6), views("user", kT0 + 500, 2)) + end},
+      {"anon crossed, user's purchase re-arms it",
+       views("anon", kT0, 6) + std::vector<Step>{ev("user", "Order Completed", kT0 + 9000)} + end},
+      {"user crossed, anon's history adds nothing that crosses",
+       views("user", kT0, 6) + std::vector<Step>{ev("anon", "Email Opened", kT0).item("c")} + end},
+  };
+  const std::vector<Step> after = views("user", kT0 + 200'000, 2) +
+                                  std::vector<Step>{ev("user", "Session Ended", kT0 + 300'000)} +
+                                  views("user", kT0 + 400'000, 7);
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    SplitAndWhole r = split_and_whole(spec, c.history);
+    EXPECT_EQ(r.split->query("user"), r.whole->query("user"));
+    EXPECT_EQ(r.split_mark, r.whole_mark) << "as many fired for the person, on either key";
+    EXPECT_EQ(r.split->query("anon"),
+              (boost::json::object{
+                  {"triggers",
+                   boost::json::object{{"browse_abandon",
+                                        boost::json::object{{"active", false}, {"fired", 0}}}}}}));
+    r.split->run(after);
+    r.whole->run(after);
+    EXPECT_EQ(r.split->query("user"), r.whole->query("user"));
+    EXPECT_EQ(r.fired_since_mark(*r.split, r.split_mark),
+              r.fired_since_mark(*r.whole, r.whole_mark))
+        << "the same crossings afterwards, with the same ids";
+    EXPECT_EQ(r.fired_since_mark(*r.split, r.split_mark).size(), 1u)
+        << "the new session crosses once";
+  }
+}
+
+TEST(ThresholdTrigger, AMergeThatCrossesFiresAtTheWatermark) {
+  const TopologySpec spec = topology({kBrowseAbandon});
+  auto d = InstanceDriver::create(spec);
+  d->run(views("anon", kT0, 3) + views("user", kT0, 3) +
+         std::vector<Step>{Step::watermark(kMergeWatermark)});
+  ASSERT_TRUE(d->outputs("Trigger Fired").empty());
+  d->move("anon", "user");
+  const auto out = d->outputs("Trigger Fired");
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].key, "user");
+  EXPECT_EQ(out[0].time, EventTime(kMergeWatermark));
+  EXPECT_EQ(prop(out[0], "value"), "6");
+  EXPECT_EQ(prop(out[0], "trigger"), "browse_abandon");
+  EXPECT_EQ(boost::json::serialize(d->query("user")->at("triggers")),
+            R"({"browse_abandon":{"active":true,"fired":1}})");
+  d->run(views("user", kT0 + 200'000, 3));
+  EXPECT_EQ(d->outputs("Trigger Fired").size(), 1u) << "it holds: no second firing";
+}
+
+TEST(ThresholdTrigger, BeforeTheFirstWatermarkAMergedCrossingFiresAtTheNextEvent) {
+  const TopologySpec spec = topology({kBrowseAbandon});
+  auto d = InstanceDriver::create(spec);
+  d->run(views("anon", kT0, 3) + views("user", kT0, 3));
+  d->move("anon", "user");
+  EXPECT_TRUE(d->outputs("Trigger Fired").empty()) << "no time to date it with";
+  EXPECT_EQ(boost::json::serialize(d->query("user")->at("triggers")),
+            R"({"browse_abandon":{"active":false,"fired":0}})");
+  d->run({view("user", kT0 + 9000)});
+  const auto out = d->outputs("Trigger Fired");
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].time, EventTime(kT0 + 9000));
+  EXPECT_EQ(prop(out[0], "value"), "7");
+}
+
+TEST(ThresholdTrigger, KeysThatBothFiredBeforeTheMergeDoNotFireAThirdTime) {
+  const TopologySpec spec = topology({kBrowseAbandon});
+  auto d = InstanceDriver::create(spec);
+  d->run(views("anon", kT0, 6) + views("user", kT0, 6) +
+         std::vector<Step>{Step::watermark(kMergeWatermark)});
+  ASSERT_EQ(d->outputs("Trigger Fired").size(), 2u);
+  d->move("anon", "user");
+  d->run(views("user", kT0 + 200'000, 4));
+  EXPECT_EQ(d->outputs("Trigger Fired").size(), 2u) << "still the same crossing";
+  EXPECT_EQ(boost::json::serialize(d->query("user")->at("triggers")),
+            R"({"browse_abandon":{"active":true,"fired":2}})");
+  d->run(std::vector<Step>{ev("user", "Session Ended", kT0 + 300'000)} +
+         views("user", kT0 + 400'000, 6));
+  const auto out = d->outputs("Trigger Fired");
+  ASSERT_EQ(out.size(), 3u) << "a new crossing fires";
+  std::set<std::string> ids;
+  for (const Record& r : out)
+    ids.insert(prop(r, "trigger_id"));
+  EXPECT_EQ(ids.size(), 3u) << "the merged count keeps the new crossing's id unique";
+}
+
+// The stage's moved-key bytes with operator `op`'s part replaced.
+std::string with_operator_part(std::string_view moved, uint32_t op, std::string_view part) {
+  StateReader in(moved);
+  const auto n = in.get<uint32_t>();
+  StateWriter out;
+  out.put<uint32_t>(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    const std::string_view own = in.get_view();
+    out.put_string(i == op ? part : own);
+  }
+  return out.take();
+}
+
+TEST(ThresholdTrigger, MergeRefusesTruncatedOrBadTriggerState) {
+  const TopologySpec spec = topology({kBrowseAbandon});
+  auto d = InstanceDriver::create(spec);
+  d->run(views("anon", kT0, 6) + views("user", kT0, 2));
+  DiscardOutput discard;
+  const auto moved = d->instance().move_key_out(hash_key("anon"), kMinEventTime, discard);
+  ASSERT_TRUE(moved.has_value());
+  const auto before = d->query("user");
+  StateWriter good;
+  good.put<uint8_t>(1);
+  good.put<uint32_t>(1);
+  StateWriter bad_flag;
+  bad_flag.put<uint8_t>(2);
+  bad_flag.put<uint32_t>(1);
+  std::vector<std::string> parts = {bad_flag.bytes()};
+  for (size_t keep = 0; keep < good.size(); ++keep)
+    parts.push_back(good.bytes().substr(0, keep));
+  for (const std::string& part : parts) {
+    SCOPED_TRACE(part.size());
+    const Status s = d->instance().merge_key_in(
+        hash_key("user"), "user", with_operator_part(*moved, 1, part), kMinEventTime, discard);
+    EXPECT_EQ(s.code(), Errc::kCorrupt);
+    EXPECT_EQ(d->query("user"), before);
+  }
 }
 
 std::vector<Step> random_script(uint64_t seed, int customers, int events) {

@@ -15,6 +15,7 @@
 #include "runtime/stage_instance.h"
 #include "runtime/topology_builder.h"
 #include "tests/harness/harness.h"
+#include "tests/harness/instance_driver.h"
 #include "tests/harness/test_operators.h"
 
 namespace eddy {
@@ -23,6 +24,7 @@ namespace {
 using testing::ev;
 using testing::Harness;
 using testing::HarnessOptions;
+using testing::InstanceDriver;
 using testing::Step;
 using testing::TestEvent;
 
@@ -716,6 +718,254 @@ TEST(WindowedCounters, SameResultForAnyWorkerCountBatchSizeAndInterleaving) {
     EXPECT_EQ(got.outside, expected.outside);
     EXPECT_EQ(got.counters, expected.counters);
   }
+}
+
+// ---- Identity resolution: moving "anon" into "user" ----
+
+// `steps` with every event under `key`.
+std::vector<Step> rekeyed(std::vector<Step> steps, const std::string& key) {
+  for (Step& s : steps) {
+    if (s.kind == Step::Kind::kEvent) s.event.key = key;
+  }
+  return steps;
+}
+
+// One history twice: as given (under "anon" and "user") with "anon" then moved into "user", and
+// with every event under "user" from the start.
+struct SplitAndWhole {
+  std::unique_ptr<InstanceDriver> split, whole;
+};
+
+SplitAndWhole split_and_whole(const TopologySpec& spec, const std::vector<Step>& history) {
+  SplitAndWhole r{InstanceDriver::create(spec), InstanceDriver::create(spec)};
+  r.split->run(history);
+  r.split->move("anon", "user");
+  r.whole->run(rekeyed(history, "user"));
+  return r;
+}
+
+// Runs `after` on both, one step at a time, and expects the same profile of "user" before and
+// after every step.
+void expect_user_alike(SplitAndWhole& r, const std::vector<Step>& after) {
+  EXPECT_EQ(r.split->query("user"), r.whole->query("user")) << "right after the move";
+  for (size_t i = 0; i < after.size(); ++i) {
+    r.split->run({after[i]});
+    r.whole->run({after[i]});
+    EXPECT_EQ(r.split->query("user"), r.whole->query("user")) << "after step " << i;
+  }
+}
+
+// What a key that holds nothing answers: one whose only event no counter reads.
+std::optional<boost::json::object> empty_profile(const TopologySpec& spec) {
+  auto d = InstanceDriver::create(spec);
+  d->run({ev("anon", "Product Added", kT0)});
+  return d->query("anon");
+}
+
+std::vector<Step> later_steps() {
+  return {ev("user", "Product Viewed", kT0 + kDay).item("p1"),
+          ev("user", "Email Link Clicked", kT0 + kDay).item("spring"),
+          ev("user", "Order Completed", kT0 + 2 * kDay).amount(1.1),
+          Step::watermark(kT0 + 3 * kDay),
+          Step::watermark(kT0 + 7 * kDay + kHour),
+          ev("user", "Product Viewed", kT0 + 8 * kDay).item("p2"),
+          Step::watermark(kT0 + 9 * kDay),
+          Step::watermark(kT0 + 31 * kDay),
+          Step::watermark(kT0 + 91 * kDay),
+          Step::watermark(kT0 + 366 * kDay)};
+}
+
+TEST(WindowedCounters, MovingAKeyGivesWhatOneKeyWouldHaveCounted) {
+  const TopologySpec spec = topology(history_config());
+  struct Case {
+    const char* what;
+    std::vector<Step> history;
+  };
+  const std::vector<Case> cases = {
+      {"anon only, into a key the instance never saw",
+       {ev("anon", "Product Viewed", kT0).item("p1"),
+        ev("anon", "Order Completed", kT0 + kHour).amount(3.5),
+        ev("anon", "Email Opened", kT0 + kHour).item("spring"), Step::watermark(kT0 + 2 * kHour)}},
+      {"anon only, into a key with events of other counters",
+       {ev("anon", "Product Viewed", kT0).item("p1"),
+        ev("user", "Email Opened", kT0).item("summer"), Step::watermark(kT0 + kHour)}},
+      {"interleaved, same panes and items",
+       {ev("anon", "Product Viewed", kT0).item("p1"), ev("user", "Product Viewed", kT0).item("p1"),
+        ev("anon", "Order Completed", kT0).amount(0.1),
+        ev("user", "Order Completed", kT0).amount(0.2), Step::watermark(kT0),
+        ev("anon", "Email Opened", kT0 + kHour).item("spring"),
+        ev("user", "Email Link Clicked", kT0 + 2 * kHour).item("spring"),
+        ev("user", "Product Viewed", kT0 + 2 * kHour).item("p1")}},
+      {"interleaved across days, one side far ahead",
+       {ev("user", "Product Viewed", kT0 - 6 * kDay).item("p3"),
+        ev("user", "Order Completed", kT0 - 20 * kDay).amount(20),
+        ev("anon", "Order Completed", kT0 - 3 * kDay).amount(7),
+        ev("anon", "Product Viewed", kT0 + 2 * kDay).item("p3"),
+        ev("anon", "Order Completed", kT0 + 10 * kDay).amount(1), Step::watermark(kT0)}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    SplitAndWhole r = split_and_whole(spec, c.history);
+    expect_user_alike(r, later_steps());
+    EXPECT_EQ(r.split->query("anon"), empty_profile(spec)) << "the old key holds nothing";
+  }
+}
+
+TEST(WindowedCounters, MovingAddsEveryKindOfCounterPaneByPane) {
+  const TopologySpec spec = topology(history_config());
+  SplitAndWhole r = split_and_whole(
+      spec, {ev("anon", "Product Viewed", kT0).item("p1"),
+             ev("anon", "Product Viewed", kT0 + kHour).item("p1"),
+             ev("user", "Product Viewed", kT0 + 2 * kHour).item("p1"),
+             ev("user", "Product Viewed", kT0 + 3 * kHour).item("p2"),
+             ev("anon", "Order Completed", kT0).amount(0.1),
+             ev("user", "Order Completed", kT0).amount(0.2),
+             ev("anon", "Email Opened", kT0).item("spring"),
+             ev("anon", "Email Opened", kT0).item("summer"),
+             ev("user", "Email Link Clicked", kT0 + kDay).item("spring"), Step::watermark(kT0)});
+  const auto got = r.split->query("user");
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->at("counters").as_object(), (boost::json::object{{"product_views_7d", 4},
+                                                                  {"orders_30d", 2},
+                                                                  {"revenue_90d", 0.3},
+                                                                  {"email_opens_no_click_7d", 1},
+                                                                  {"product_page_visits_7d", 3},
+                                                                  {"revenue_365d", 0.3},
+                                                                  {"orders_this_week", 2}}))
+      << "p1's views add across keys; user's click cancels anon's open of spring";
+  EXPECT_EQ(got, r.whole->query("user"));
+}
+
+TEST(WindowedCounters, MovingPrunesAndBoundsAsEventsOfOneKeyWould) {
+  boost::json::array counters = {
+      counter({{"name", "views"}, {"type", "Product Viewed"}, {"window_ms", 7 * kDay}}),
+      counter({{"name", "visits"},
+               {"type", "Product Viewed"},
+               {"window_ms", 7 * kDay},
+               {"aggregate", "max_per_item"},
+               {"max_items", 2}})};
+  const TopologySpec spec = topology({{"counters", std::move(counters)}});
+  // anon's view of p1 a week before user's newest view shares no window with it, though it did
+  // with anon's own newest. Of the three products left, p4 was viewed least recently: with two
+  // tracked per customer, it is forgotten. No watermark yet: every kept pane counts.
+  SplitAndWhole r = split_and_whole(spec, {ev("anon", "Product Viewed", kT0 - 7 * kDay).item("p1"),
+                                           ev("anon", "Product Viewed", kT0 - kDay).item("p4"),
+                                           ev("anon", "Product Viewed", kT0 - kDay).item("p4"),
+                                           ev("anon", "Product Viewed", kT0 - kDay).item("p4"),
+                                           ev("user", "Product Viewed", kT0).item("p2"),
+                                           ev("user", "Product Viewed", kT0 + kDay).item("p3"),
+                                           ev("user", "Product Viewed", kT0 + kDay).item("p2")});
+  EXPECT_EQ(r.split->query("user")->at("counters").as_object(),
+            (boost::json::object{{"views", 6}, {"visits", 2}}));
+  expect_user_alike(
+      r,
+      {ev("user", "Product Viewed", kT0 + kDay).item("p4"), Step::watermark(kT0 + kDay),
+       ev("user", "Product Viewed", kT0 + 2 * kDay).item("p4"), Step::watermark(kT0 + 7 * kDay)});
+}
+
+TEST(WindowedCounters, RandomHistoriesSplitBetweenTwoKeysMergeLikeOne) {
+  const TopologySpec spec = topology(history_config());
+  for (uint64_t seed = 1; seed <= 6; ++seed) {
+    SCOPED_TRACE(seed);
+    History history = random_history(seed, 2, 600, 60);
+    std::stable_sort(history.events.begin(), history.events.end(),
+                     [](const TestEvent& a, const TestEvent& b) {
+                       return a.time_ms / (5 * kDay) < b.time_ms / (5 * kDay);
+                     });
+    std::vector<Step> steps;
+    int64_t watermark = 0;
+    for (size_t i = 0; i < history.events.size(); ++i) {
+      TestEvent e = history.events[i];
+      e.key = e.key == "c0" ? "anon" : "user";
+      steps.push_back(Step::of(e));
+      watermark = std::max(watermark, e.time_ms - kDay);
+      if (i % 40 == 39) steps.push_back(Step::watermark(watermark));
+    }
+    SplitAndWhole r{InstanceDriver::create(spec), InstanceDriver::create(spec)};
+    r.split->run(steps);
+    const auto user_alone = r.split->query("user");
+    r.split->move("anon", "user");
+    r.whole->run(rekeyed(steps, "user"));
+    EXPECT_NE(r.split->query("user"), user_alone) << "anon's history counts";
+    std::vector<Step> after;
+    for (int64_t d = 0; d < 40; d += 3) {
+      after.push_back(ev("user", "Email Opened", kT0 + d * kDay).item("camp1"));
+      after.push_back(ev("user", "Product Viewed", kT0 - d * kDay).item("p3"));
+      after.push_back(Step::watermark(kT0 + d * kDay));
+    }
+    expect_user_alike(r, after);
+    EXPECT_EQ(r.split->query("anon"), empty_profile(spec));
+  }
+}
+
+TEST(WindowedCounters, MovingToAnotherInstanceEmptiesTheOldKey) {
+  const TopologySpec spec = topology(issue_config());
+  auto from = InstanceDriver::create(spec);
+  auto into = InstanceDriver::create(spec);
+  auto whole = InstanceDriver::create(spec);
+  const std::vector<Step> history = {ev("anon", "Product Viewed", kT0).item("p1"),
+                                     ev("anon", "Order Completed", kT0).amount(12),
+                                     Step::watermark(kT0)};
+  from->run(history);
+  into->run({ev("user", "Product Viewed", kT0 + kHour).item("p1"), Step::watermark(kT0)});
+  whole->run(rekeyed(history, "user"));
+  whole->run({ev("user", "Product Viewed", kT0 + kHour).item("p1")});
+  from->move("anon", "user", into.get());
+  EXPECT_EQ(into->query("user"), whole->query("user"));
+  EXPECT_EQ(into->query("user")->at("counters").at("product_page_visits_7d").as_int64(), 2);
+  EXPECT_EQ(from->query("anon"), empty_profile(spec));
+  EXPECT_FALSE(from->query("user").has_value()) << "the key moved to the other instance only";
+  // The emptied key counts afresh.
+  from->run({ev("anon", "Order Completed", kT0 + kHour).amount(1)});
+  EXPECT_EQ(from->query("anon")->at("counters").at("revenue_90d").as_double(), 1.0);
+}
+
+// Operator `op`'s part of a stage's moved-key bytes.
+std::string_view operator_part(std::string_view moved, uint32_t op) {
+  StateReader in(moved);
+  const auto n = in.get<uint32_t>();
+  std::string_view part;
+  for (uint32_t i = 0; i <= op && i < n; ++i)
+    part = in.get_view();
+  return part;
+}
+
+// The stage's moved-key bytes with operator `op`'s part cut to its first `keep` bytes.
+std::string cut_operator_bytes(std::string_view moved, uint32_t op, size_t keep) {
+  StateReader in(moved);
+  const auto n = in.get<uint32_t>();
+  StateWriter out;
+  out.put<uint32_t>(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    const std::string_view part = in.get_view();
+    out.put_string(i == op ? part.substr(0, keep) : part);
+  }
+  return out.take();
+}
+
+TEST(WindowedCounters, MergeRefusesTruncatedInputAndLeavesTheKeyAsItWas) {
+  const TopologySpec spec = topology(issue_config());
+  auto d = InstanceDriver::create(spec);
+  d->run({ev("anon", "Product Viewed", kT0).item("p1"),
+          ev("anon", "Email Opened", kT0).item("spring"),
+          ev("anon", "Order Completed", kT0).amount(2),
+          ev("user", "Product Viewed", kT0).item("p2"), Step::watermark(kT0)});
+  DiscardOutput discard;
+  const auto moved = d->instance().move_key_out(hash_key("anon"), EventTime(kT0), discard);
+  ASSERT_TRUE(moved.has_value());
+  const auto before = d->query("user");
+  const size_t size = operator_part(*moved, 0).size();
+  ASSERT_GT(size, 40u) << "the counters wrote their records";
+  for (size_t keep = 0; keep < size; ++keep) {
+    const Status s = d->instance().merge_key_in(
+        hash_key("user"), "user", cut_operator_bytes(*moved, 0, keep), EventTime(kT0), discard);
+    EXPECT_EQ(s.code(), Errc::kCorrupt) << "cut at " << keep;
+    EXPECT_EQ(d->query("user"), before) << "cut at " << keep;
+  }
+  ASSERT_TRUE(d->instance()
+                  .merge_key_in(hash_key("user"), "user", *moved, EventTime(kT0), discard)
+                  .is_ok());
+  EXPECT_EQ(d->query("user")->at("counters").at("product_views_7d").as_int64(), 2);
 }
 
 TEST(WindowedCounters, RefusesConfigurationsItCannotHonour) {
