@@ -1,6 +1,8 @@
 #include "operators/builtin.h"
 
 #include "operators/cart_abandonment.h"
+#include "operators/identity_merge.h"
+#include "operators/identity_resolver.h"
 #include "operators/keyed_counter.h"
 #include "operators/lifecycle.h"
 #include "operators/rfm.h"
@@ -21,6 +23,8 @@ Status register_builtin_operators(OperatorRegistry& registry) {
       {"lifecycle", &Lifecycle::create},
       {"threshold_trigger", &ThresholdTrigger::create},
       {"segments", &Segments::create},
+      {"identity", &IdentityResolver::create},
+      {"identity_merge", &IdentityMerge::create},
   };
   for (const auto& [name, factory] : kBuiltins) {
     if (Status s = registry.add(name, factory); !s) return s;

@@ -29,7 +29,7 @@ EventRef BatchBuilder::add(const EventDraft& draft, KeyHash precomputed) {
   e.key = intern(draft.key);
   e.item = intern(draft.item);
   e.first_prop = static_cast<uint32_t>(payload_->props.size());
-  assert(draft.props.size() <= kMaxEventProperties);
+  assert(draft.props.size() <= kMaxBagProperties);
   e.prop_count = static_cast<uint16_t>(draft.props.size());
   for (const PropDraft& d : draft.props) {
     Property p;

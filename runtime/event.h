@@ -18,8 +18,12 @@ struct StrRef {
   uint32_t size = 0;
 };
 
-// A property bag is meant to be small; ingest rejects events with more.
+// A property bag is meant to be small; ingest rejects events whose message carries more.
 inline constexpr size_t kMaxEventProperties = 64;
+// What a bag may hold: the message's properties and the few the system adds on top (the user id
+// ingest keeps for identity resolution, a tracking-plan tag, the customer the identity stage
+// routes an event to).
+inline constexpr size_t kMaxBagProperties = kMaxEventProperties + 4;
 
 enum class PropKind : uint8_t { kNull, kBool, kInt, kDouble, kString };
 

@@ -103,9 +103,9 @@ Status decode_event_batch(const wire::EventBatch& verified, const EventTypeRegis
   for (const wire::Event* e : *batch->events()) {
     props.clear();
     if (e->properties() != nullptr) {
-      if (e->properties()->size() > kMaxEventProperties) {
+      if (e->properties()->size() > kMaxBagProperties) {
         return {Errc::kCorrupt,
-                "an event has more than " + std::to_string(kMaxEventProperties) + " properties"};
+                "an event has more than " + std::to_string(kMaxBagProperties) + " properties"};
       }
       for (const wire::Property* p : *e->properties()) {
         props.push_back({p->name()->string_view(), decode_value(*p)});

@@ -6,6 +6,7 @@
 
 #include "runtime/event.h"
 #include "runtime/ids.h"
+#include "runtime/key_move.h"
 
 namespace eddy {
 
@@ -21,6 +22,7 @@ enum class MessageKind : uint8_t {
   kBarrier,    // marks a point in the stream: everything before it has been handled
   kTask,       // runs a function on the worker (queries, admin); answers through the function
   kEnd,        // the sender will send nothing more to this stage
+  kKeyMove,    // one key's state moving to another key of the same stage (identity resolution)
 };
 
 struct Message {
@@ -48,6 +50,8 @@ struct Message {
   // On event batches of later stages: the inbox room was already given back (the batch was taken
   // aside while its worker waited for a global aggregate; see Worker::exchange_aggregates).
   bool room_released = false;
+  // On a key move.
+  std::shared_ptr<const KeyMove> move;
 };
 
 // A control message (watermark, barrier, end) passed on by `sender`: everything that travels with

@@ -75,6 +75,17 @@ class Context {
   virtual void set_timer(EventTime t, uint32_t tag) = 0;
   virtual void cancel_timer(EventTime t, uint32_t tag) = 0;
 
+  // Identity resolution (see Operator::move_key_out). Moves every operator's state of the current
+  // key to the key `into`, on whichever worker owns it, once the current event has passed the
+  // stage; the current key then holds nothing. Only in a stage behind a key_by: the move is
+  // ordered with snapshots through the exchange's aligned barriers.
+  virtual void move_key_to(std::string_view into) = 0;
+  // Says that a move from `from` into the current key is on its way, caused by the same input as
+  // this event: the current key's events after this one wait until the move has arrived and been
+  // merged, and so does the stage's next snapshot. Every expected move must come, or the key's
+  // input waits for ever: pair each expect_key_from with its move_key_to in one upstream step.
+  virtual void expect_key_from(std::string_view from) = 0;
+
   // Emits a new event for the current key. It goes through the rest of the stage's operators and
   // then to the stage's output. The draft's key is ignored: an operator emits for its own key.
   // Read what you need from the event at hand before emitting: if that event was itself emitted

@@ -35,7 +35,7 @@ Source::Source(const TopologySpec& spec, const RuntimeSettings& settings, uint32
 std::optional<RejectReason> Source::check(const EventRef& e) const {
   if (e.key().empty()) return RejectReason::kMissingKey;
   if (!spec_.types().contains(e.type())) return RejectReason::kUnknownEventType;
-  if (e.prop_count() > kMaxEventProperties) return RejectReason::kTooManyProperties;
+  if (e.prop_count() > kMaxBagProperties) return RejectReason::kTooManyProperties;
   return std::nullopt;
 }
 

@@ -2,6 +2,8 @@
 
 #include <limits>
 
+#include "runtime/key_hash.h"
+
 namespace eddy {
 
 class StageInstance::Ctx final : public Context {
@@ -52,6 +54,16 @@ class StageInstance::Ctx final : public Context {
 
   void reject(const EventRef& event, std::string_view reason) override {
     out_.rejected(stage_.stage_, reason, event);
+  }
+
+  void move_key_to(std::string_view into) override {
+    if (!out_.moves_keys() || into.empty() || into == key()) return;
+    stage_.pending_move_ = PendingMove{slot_, std::string(into)};
+  }
+
+  void expect_key_from(std::string_view from) override {
+    if (!out_.moves_keys() || from.empty() || from == key()) return;
+    out_.expect_key(stage_.stage_, key_hash(), hash_key(from));
   }
 
  private:
@@ -161,7 +173,20 @@ void StageInstance::on_event(const EventRef& event, uint32_t slot, EventTime wat
                              StageOutput& out) {
   ++depth_;
   run_chain(0, event, slot, watermark, out, Origin::kInput);
-  if (--depth_ == 0 && !scratch_.empty()) scratch_.clear();
+  if (--depth_ == 0) finish_event(out, watermark);
+}
+
+void StageInstance::finish_event(StageOutput& out, EventTime watermark) {
+  if (pending_move_) {
+    const PendingMove move = std::move(*pending_move_);
+    pending_move_.reset();
+    const KeyHash from = slots_.hash(move.slot);
+    auto state = move_key_out(from, watermark, out);
+    out.move_key(stage_, std::make_shared<const KeyMove>(
+                             KeyMove{std::string(slots_.key(move.slot)), from, move.into,
+                                     hash_key(move.into), std::move(state).value_or("")}));
+  }
+  if (!scratch_.empty()) scratch_.clear();
 }
 
 void StageInstance::run_chain(size_t first, const EventRef& event, uint32_t slot,
@@ -189,7 +214,7 @@ size_t StageInstance::on_watermark(EventTime watermark, StageOutput& out) {
     Ctx ctx(*this, t.slot, t.op, watermark, out);
     ops_[t.op]->on_timer(TimerFiring{t.time, t.slot, t.key_hash, t.tag}, ctx);
   });
-  if (--depth_ == 0 && !scratch_.empty()) scratch_.clear();
+  if (--depth_ == 0) finish_event(out, watermark);
   for (size_t i = 0; i < ops_.size(); ++i) {
     Visitor keys(*this, i, watermark, out);
     ops_[i]->on_watermark(watermark, keys);

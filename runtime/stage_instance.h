@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "runtime/batch_builder.h"
+#include "runtime/key_move.h"
 #include "runtime/key_slots.h"
 #include "runtime/operator.h"
 #include "runtime/timer_service.h"
@@ -21,6 +22,11 @@ class StageOutput {
   virtual void output(StageId stage, const EventRef& event) = 0;
   virtual void side_output(StageId stage, std::string_view name, const EventRef& event) = 0;
   virtual void rejected(StageId stage, std::string_view reason, const EventRef& event) = 0;
+  // Identity resolution (Context::move_key_to). An output that cannot deliver moves says so, and
+  // the state then stays with its key.
+  virtual bool moves_keys() const { return false; }
+  virtual void move_key(StageId /*stage*/, std::shared_ptr<const KeyMove> /*move*/) {}
+  virtual void expect_key(StageId /*stage*/, KeyHash /*into*/, KeyHash /*from*/) {}
 };
 
 // Sends everything nowhere: for instances that exist to validate (the engine's probes) and for
@@ -110,6 +116,13 @@ class StageInstance {
   FeatureCatalog features_;
   KeySlots slots_;
   TimerService timers_;
+  // A move_key_to asked for while an event was handled, done once it has passed the stage.
+  struct PendingMove {
+    uint32_t slot;
+    std::string into;
+  };
+  void finish_event(StageOutput& out, EventTime watermark);
+  std::optional<PendingMove> pending_move_;
   // Events operators emit while one input event is handled; cleared when it is done.
   BatchBuilder scratch_;
   int depth_ = 0;

@@ -49,6 +49,7 @@ Status Worker::init() {
   alignments_.resize(stage_count_);
   set_aside_.resize(stage_count_);
   snapshots_.resize(stage_count_);
+  merges_.resize(stage_count_);
   end_arrivals_.assign(stage_count_, 0);
   outboxes_.resize(stage_count_);
   for (uint32_t s = 1; s < stage_count_; ++s)
@@ -143,6 +144,9 @@ void Worker::consume(StageId stage, Message& m) {
 
 bool Worker::parks(StageId stage, const Message& m) const {
   if (m.sender == kFromSource) return false;  // the source's input and tasks are never aligned
+  // A move is caused by input before the barrier on both sides (see expect_key_from), or else it
+  // waits as early; keeping it back could keep back the alignment that waits for it.
+  if (m.kind == MessageKind::kKeyMove) return false;
   const Alignment& a = alignments_[stage.value()];
   return a.count != 0 && a.arrived[m.sender];
 }
@@ -181,6 +185,9 @@ void Worker::handle(StageId stage, Message& m) {
       } else {
         handle_end(stage, m.sender);
       }
+      break;
+    case MessageKind::kKeyMove:
+      handle_key_move(stage, std::move(m.move));
       break;
     case MessageKind::kTask:
       // Queries run at once; anything that may change state (a command, a restore) waits for the
@@ -272,9 +279,11 @@ void Worker::finish_snapshots() {
     finish_snapshot(StageId(s));
 }
 
-void Worker::handle_events(StageId stage, const EventBatch& batch) {
+void Worker::handle_events(StageId stage, const EventBatch& batch,
+                           std::optional<EventTime> watermark) {
   auto& instances = instances_[stage.value()];
-  const EventTime wm = watermark_[stage.value()];
+  StageMerges& merges = merges_[stage.value()];
+  size_t held = 0;
   const uint32_t groups = fabric_.settings.key_groups;
   // Three passes over runs of events: prefetch every key's bucket of the slot index, then look up
   // every slot (prefetching the operators' state for it), then run the operators. Handling one
@@ -307,10 +316,15 @@ void Worker::handle_events(StageId stage, const EventBatch& batch) {
         side_output(stage, kUnroutableOutput, ref);
         continue;
       }
-      p.inst->on_event(ref, p.slot, wm, *this);
+      if (!merges.waiting.empty() && hold_for_merge(stage, ref)) {
+        ++held;
+        continue;
+      }
+      p.inst->on_event(ref, p.slot, watermark.value_or(watermark_[stage.value()]), *this);
+      if (!merges.ready.empty()) merge_ready(stage);
     }
   }
-  counters_.events_processed += batch.size();
+  counters_.events_processed += batch.size() - held;
 }
 
 void Worker::handle_watermark(StageId stage, uint32_t sender, EventTime wm) {
@@ -389,16 +403,30 @@ void Worker::exchange_aggregates(StageId stage, int64_t epoch, EventTime wm) {
 }
 
 void Worker::handle_barrier(StageId stage, Message& m) {
-  std::deque<Message> held;
   if (m.sender != kFromSource) {
     Alignment& a = alignments_[stage.value()];
     if (a.count == 0) a.arrived.assign(fabric_.workers, false);
     a.arrived[m.sender] = true;
     if (++a.count < fabric_.workers) return;
-    held.swap(a.held);
-    a.count = 0;
+    StageMerges& merges = merges_[stage.value()];
+    if (!merges.waiting.empty()) {
+      // Every sender's copy is in, so the count stays full and all their later input stays back
+      // until the moves have come (merges_settled).
+      merges.barrier = std::move(m);
+      return;
+    }
+    release_alignment(stage, m);
+    return;
   }
   pass_barrier(stage, m);
+}
+
+void Worker::release_alignment(StageId stage, const Message& barrier) {
+  Alignment& a = alignments_[stage.value()];
+  std::deque<Message> held;
+  held.swap(a.held);
+  a.count = 0;
+  pass_barrier(stage, barrier);
   // What arrived senders sent after the barrier, in order; a next barrier among it starts a new
   // alignment, and what follows it from its sender is kept back again.
   for (Message& later : held)
@@ -424,6 +452,11 @@ void Worker::pass_barrier(StageId stage, const Message& barrier) {
 
 void Worker::handle_end(StageId stage, uint32_t sender) {
   if (sender != kFromSource && ++end_arrivals_[stage.value()] < fabric_.workers) return;
+  StageMerges& merges = merges_[stage.value()];
+  if (!merges.waiting.empty()) {
+    merges.end = true;
+    return;
+  }
   pass_end(stage);
 }
 

@@ -3,8 +3,10 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "runtime/barrier_tracker.h"
@@ -96,9 +98,14 @@ class Worker final : private StageOutput {
   void handle(StageId stage, Message& m);
   // Takes a later stage's queued input aside, giving its room back, while this worker waits.
   void set_aside_input(StageId stage);
-  void handle_events(StageId stage, const EventBatch& batch);
+  // `watermark`: the stage's watermark to handle the events at, when not the current one (events
+  // held for a merge are handled as of when they came).
+  void handle_events(StageId stage, const EventBatch& batch,
+                     std::optional<EventTime> watermark = std::nullopt);
   void handle_watermark(StageId stage, uint32_t sender, EventTime wm);
   void handle_barrier(StageId stage, Message& m);
+  // The alignment of a later stage's barrier is complete: pass it and handle what was kept back.
+  void release_alignment(StageId stage, const Message& barrier);
   void handle_end(StageId stage, uint32_t sender);
   void release_deferred();
   // Snapshots (see IncrementalSnapshot and GroupAssembly): one per stage at most, each begun when
@@ -127,10 +134,35 @@ class Worker final : private StageOutput {
   bool is_last(StageId stage) const { return stage.value() + 1 == stage_count_; }
   bool all_queues_empty();
 
+  // Identity resolution: keys of a stage that wait for another key's state (Context::move_key_to
+  // and expect_key_from). Their input is held meanwhile, and so are the stage's next barrier and
+  // end: a snapshot must see a move either in neither key or merged, never in flight.
+  struct KeyMerge {
+    std::vector<KeyHash> awaiting;  // keys whose moves are still to come
+    BatchBuilder held;              // the key's events since it began to wait, in order
+    EventTime watermark;            // the stage's watermark then: held events were not late
+  };
+  struct StageMerges {
+    std::unordered_map<uint64_t, KeyMerge> waiting;     // by the surviving key's hash
+    std::vector<std::shared_ptr<const KeyMove>> early;  // came before their expect_key_from
+    std::vector<std::shared_ptr<const KeyMove>> ready;  // to merge once the current event is done
+    std::optional<Message> barrier;                     // aligned while moves were awaited
+    bool end = false;                                   // arrived while moves were awaited
+    bool merging = false;                               // in merge_ready
+  };
+  // Keeps back an event of a key that waits for a move; false when the key does not wait.
+  bool hold_for_merge(StageId stage, const EventRef& event);
+  void handle_key_move(StageId stage, std::shared_ptr<const KeyMove> move);
+  void merge_ready(StageId stage);
+  void merge_moved(StageId stage, const KeyMove& move);
+  void merges_settled(StageId stage);
   // StageOutput
   void output(StageId stage, const EventRef& event) override;
   void side_output(StageId stage, std::string_view name, const EventRef& event) override;
   void rejected(StageId stage, std::string_view reason, const EventRef& event) override;
+  bool moves_keys() const override { return true; }
+  void move_key(StageId stage, std::shared_ptr<const KeyMove> move) override;
+  void expect_key(StageId stage, KeyHash into, KeyHash from) override;
 
   WorkerId id_;
   Fabric& fabric_;
@@ -155,6 +187,7 @@ class Worker final : private StageOutput {
   std::vector<std::deque<Message>> set_aside_;
   bool ended_ = false;
   std::vector<std::unique_ptr<IncrementalSnapshot>> snapshots_;  // [stage]
+  std::vector<StageMerges> merges_;                              // [stage]
   std::map<const SnapshotRequest*, GroupAssembly> assemblies_;
   std::vector<size_t> last_snapshot_bytes_;  // [key group]: the size of its last copy
   WorkerMetrics counters_;

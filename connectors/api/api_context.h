@@ -17,6 +17,9 @@ class SegmentChangeHub;
 struct ApiContext {
   Engine* engine = nullptr;
   std::string profile_stage = "profiles";
+  // The stage that maps identifiers to customers (operators/identity_resolver.h); empty when the
+  // topology has none, and then an identifier is its own customer.
+  std::string identity_stage;
   std::string segments_operator = "segments";
   SegmentChangeHub* changes = nullptr;
   HttpSettings http;
@@ -32,7 +35,8 @@ struct ApiContext {
   std::function<bool()> ready = [] { return true; };
 };
 
-// GET /v1/customers/{id}, GET /v1/customers/{id}/segments.
+// GET /v1/customers/{id}, GET /v1/customers/{id}/segments, GET /v1/customers/{id}/identities; any
+// identifier linked to a customer answers for that customer.
 void add_customer_routes(Router& router, const ApiContext& api);
 // GET /v1/segments, PUT and DELETE /v1/segments/{id}, GET /v1/segments/{id}/members,
 // GET /v1/segments/{id}/changes.

@@ -18,6 +18,8 @@ std::string_view ingest_errc_code(IngestErrc e) {
       return "missing_event";
     case IngestErrc::kMissingUserId:
       return "missing_user_id";
+    case IngestErrc::kInvalidIdentifier:
+      return "invalid_identifier";
     case IngestErrc::kBadTimestamp:
       return "bad_timestamp";
     case IngestErrc::kEventTooLarge:

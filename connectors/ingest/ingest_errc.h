@@ -18,6 +18,7 @@ enum class IngestErrc : uint8_t {
   kInvalidType,            // `type` missing or not a Segment call
   kMissingEvent,           // a track call without an `event` name
   kMissingUserId,          // neither `userId` nor `anonymousId`
+  kInvalidIdentifier,      // an id over kMaxIdentifierBytes or with a control character
   kBadTimestamp,           // `timestamp`, `originalTimestamp` or `sentAt` is not ISO 8601
   kEventTooLarge,          // one message over HttpSettings::max_event_bytes
   kBatchTooLarge,          // a /v1/batch body over HttpSettings::max_batch_bytes

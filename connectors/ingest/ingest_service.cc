@@ -143,7 +143,7 @@ class IngestService::Run {
   // A full property bag keeps its properties and goes without the tag: the event was to be taken
   // either way, and the violations are still counted.
   void tag() {
-    if (mapped.draft.props.size() >= kMaxEventProperties) return;
+    if (mapped.draft.props.size() >= kMaxBagProperties) return;
     tagged_props.assign(mapped.draft.props.begin(), mapped.draft.props.end());
     tagged_props.push_back({kTrackingPlanViolationsProperty, PropValue::of_string(plan_summary)});
     mapped.draft.props = tagged_props;

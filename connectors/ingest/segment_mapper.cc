@@ -115,7 +115,7 @@ struct SegmentMapper::Fields {
 
 SegmentMapper::SegmentMapper(const EventTypeRegistry& types)
     : types_(types), track_(types.find("track")) {
-  props_.reserve(kMaxEventProperties);
+  props_.reserve(kMaxBagProperties);
 }
 
 std::string& SegmentMapper::scratch() {
@@ -123,6 +123,31 @@ std::string& SegmentMapper::scratch() {
   std::string& s = scratch_[scratch_used_++];
   s.clear();
   return s;
+}
+
+std::optional<IngestError> SegmentMapper::read_identifier(const object& m, std::string_view field,
+                                                          std::string_view& out) {
+  out = {};
+  const value* v = m.if_contains(field);
+  if (absent(v) || (v->is_string() && v->get_string().empty())) return std::nullopt;
+  if (!v->is_string() && !v->is_int64() && !v->is_uint64()) {
+    return invalid(field, "must be a string");
+  }
+  const std::string_view id = text_of(*v);
+  if (id.size() > kMaxIdentifierBytes) {
+    return error(IngestErrc::kInvalidIdentifier, quoted(field)
+                                                     .append(" is longer than ")
+                                                     .append(std::to_string(kMaxIdentifierBytes))
+                                                     .append(" bytes"));
+  }
+  for (const char c : id) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return error(IngestErrc::kInvalidIdentifier,
+                   quoted(field).append(" holds a control character"));
+    }
+  }
+  out = id;
+  return std::nullopt;
 }
 
 std::string_view SegmentMapper::text_of(const value& v) {
@@ -214,14 +239,19 @@ std::optional<IngestError> SegmentMapper::map_object(const object& m, const Mess
   if (auto e = call_of(m, env, f.call)) return e;
   out.call = f.call;
 
-  for (std::string_view field : {"userId", "anonymousId"}) {
-    const value* v = m.if_contains(field);
-    if (absent(v) || (v->is_string() && v->get_string().empty())) continue;
-    if (!v->is_string() && !v->is_int64() && !v->is_uint64())
-      return invalid(field, "must be a string");
-    out.draft.key = text_of(*v);
-    break;
+  // The key is the identifier that identity resolution may link to a user: the anonymousId (the
+  // previousId of an alias), else the userId; the userId goes along as "user_id"
+  // (operators/identity_resolver.h).
+  std::string_view user_id;
+  std::string_view linked_id;
+  if (auto e = read_identifier(m, "userId", user_id)) return e;
+  if (f.call == SegmentCall::kAlias) {
+    if (auto e = read_identifier(m, "previousId", linked_id)) return e;
   }
+  if (linked_id.empty()) {
+    if (auto e = read_identifier(m, "anonymousId", linked_id)) return e;
+  }
+  out.draft.key = linked_id.empty() ? user_id : linked_id;
   if (out.draft.key.empty()) {
     return error(IngestErrc::kMissingUserId, "a message needs a 'userId' or an 'anonymousId'");
   }
@@ -279,6 +309,8 @@ std::optional<IngestError> SegmentMapper::map_object(const object& m, const Mess
     if (!id->is_string()) return invalid("messageId", "must be a string");
     out.message_id = id->get_string();
   }
+  // Beyond the message's own properties: the limit above is on what the message sent.
+  if (!user_id.empty()) props_.push_back({kUserIdProperty, PropValue::of_string(user_id)});
   out.draft.props = props_;
   return std::nullopt;
 }

@@ -12,6 +12,7 @@
 #include "connectors/ingest/segment_call.h"
 #include "runtime/batch_builder.h"
 #include "runtime/event_types.h"
+#include "runtime/identity_fields.h"
 
 namespace eddy {
 
@@ -61,6 +62,10 @@ class SegmentMapper {
   void add_value_prop(std::string_view name, const boost::json::value& v);
   void add_context_props(const Fields& f);
 
+  // An identifier field (userId, anonymousId, previousId): a string or a whole number, at most
+  // kMaxIdentifierBytes, no control characters; empty when absent.
+  std::optional<IngestError> read_identifier(const boost::json::object& m, std::string_view field,
+                                             std::string_view& out);
   // Text of a string, or of a number written out; empty for anything else.
   std::string_view text_of(const boost::json::value& v);
   PropValue prop_of(const boost::json::value& v);

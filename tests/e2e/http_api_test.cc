@@ -93,6 +93,53 @@ TEST_F(HttpApi, ACustomerProfileHasTheContractsFields) {
   EXPECT_EQ(json_of(c.get("/v1/customers/nobody")).at("code"), "unknown_customer");
 }
 
+// An anonymous visitor browses and fills a cart, then signs in: the visitor's profile becomes the
+// user's, and any of the two ids answers for the one customer.
+TEST_F(HttpApi, AnAnonymousVisitorWhoSignsInBecomesOneCustomer) {
+  HttpClient c = client();
+  const auto anon = [](const std::string& event, const std::string& id,
+                       const std::string& properties) {
+    return R"({"anonymousId":"visitor-1","event":")" + event + R"(","messageId":")" + id +
+           R"(","properties":)" + properties + "}";
+  };
+  ASSERT_EQ(c.post("/v1/track", anon("Product Viewed", "ir1", R"({"product_id":"p1"})")).status,
+            200);
+  ASSERT_EQ(
+      c.post("/v1/track", anon("Product Added", "ir2", R"({"product_id":"p1","price":9})")).status,
+      200);
+  ASSERT_EQ(
+      c.post("/v1/identify", R"({"anonymousId":"visitor-1","userId":"buyer-1","messageId":"ir3"})")
+          .status,
+      200);
+  // Sent without the user id after sign-in, as an old tab would: it still lands on the user.
+  ASSERT_EQ(c.post("/v1/track", anon("Product Viewed", "ir4", R"({"product_id":"p2"})")).status,
+            200);
+  const auto merged = [](const boost::json::object& p) {
+    return p.at("customer_id") == "buyer-1" &&
+           p.at("counters").at("product_views_7d").to_number<int64_t>() == 2 &&
+           p.at("cart").at("open").as_bool();
+  };
+  EXPECT_TRUE(profile_eventually(c, "buyer-1", merged));
+  EXPECT_TRUE(profile_eventually(c, "visitor-1", merged)) << "the anonymous id answers too";
+  auto ids = json_of(c.get("/v1/customers/visitor-1/identities"));
+  EXPECT_EQ(ids.at("customer_id"), "buyer-1");
+  EXPECT_EQ(boost::json::serialize(ids.at("identities")), R"(["buyer-1","visitor-1"])");
+
+  // A second user claiming the same visitor is a conflict: counted, and nothing merges.
+  ASSERT_EQ(
+      c.post("/v1/identify", R"({"anonymousId":"visitor-1","userId":"buyer-2","messageId":"ir5"})")
+          .status,
+      200);
+  EXPECT_TRUE(eventually([&] {
+    const std::string metrics = c.get("/metrics").body;
+    const size_t at = metrics.find(R"(side_output_events_total{output="identity_conflicts",)");
+    return at != std::string::npos &&
+           metrics.substr(at, metrics.find('\n', at) - at).ends_with("} 1");
+  }));
+  EXPECT_EQ(json_of(c.get("/v1/customers/visitor-1")).at("customer_id"), "buyer-1");
+  EXPECT_EQ(c.get("/v1/customers/nobody/identities").status, 404);
+}
+
 TEST_F(HttpApi, ABatchWithSomeBadEventsTakesTheGoodOnesAndNamesTheBad) {
   HttpClient c = client();
   const std::string body =

@@ -48,11 +48,21 @@ std::vector<std::string> props_of(const std::vector<CollectingSink::Record>& rec
   return out;
 }
 
-TEST(Ecommerce, TheTopologyBuildsWithEveryOperatorOnOneProfileStage) {
+TEST(Ecommerce, TheTopologyBuildsAnIdentityStageInFrontOfOneProfileStage) {
   auto spec = make_ecommerce_topology(builtins());
   ASSERT_TRUE(spec.is_ok()) << spec.status().to_string();
-  ASSERT_EQ(spec->stage_count(), 1u);
-  EXPECT_EQ(spec->stages()[0].operators.size(), 9u);
+  ASSERT_EQ(spec->stage_count(), 2u);
+  EXPECT_EQ(spec->stages()[0].name, "identity");
+  EXPECT_EQ(spec->stages()[0].operators.size(), 1u);
+  EXPECT_EQ(spec->stages()[1].name, "profiles");
+  EXPECT_EQ(spec->stages()[1].operators.size(), 10u);
+
+  EcommerceSettings without;
+  without.identity_stage = false;
+  auto alone = make_ecommerce_topology(builtins(), without);
+  ASSERT_TRUE(alone.is_ok()) << alone.status().to_string();
+  ASSERT_EQ(alone->stage_count(), 1u);
+  EXPECT_EQ(alone->stages()[0].operators.size(), 9u);
 }
 
 // The seed case study: a visitor browses more than five products without buying (consideration,

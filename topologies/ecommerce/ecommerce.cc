@@ -2,6 +2,7 @@
 
 #include <boost/json/array.hpp>
 
+#include "operators/identity_resolver.h"
 #include "runtime/topology_builder.h"
 
 namespace eddy {
@@ -23,7 +24,8 @@ std::span<const std::string_view> ecommerce_event_types() {
       "Email Opened", "Unsubscribed",
       // Derived by the operators (docs/event-model.md).
       "Session Ended", "Cart Abandoned", "Lifecycle Changed", "Trigger Fired", "Segment Entered",
-      "Segment Exited", "track" /* ingest's catch-all for unknown track names */};
+      "Segment Exited", "Identity Linked",
+      "track" /* ingest's catch-all for unknown track names */};
   return kTypes;
 }
 
@@ -60,9 +62,16 @@ Result<TopologySpec> make_ecommerce_topology(std::shared_ptr<const OperatorRegis
   counters.push_back(std::move(opens));
 
   TopologyBuilder b(kEcommerceTopology, std::move(registry));
-  b.version(1).accept_types(ecommerce_event_types());
-  b.stage(kProfilesStage, "customer")
-      .op("rfm", "rfm", {{"lookback_ms", settings.rfm_lookback_ms}})
+  b.version(2).accept_types(ecommerce_event_types());
+  if (settings.identity_stage) {
+    b.stage(kIdentityStage, "identifier")
+        .op("identity", "identity")
+        .key_by(kProfilesStage, "customer", customer_key)
+        .op("identities", "identity_merge");
+  } else {
+    b.stage(kProfilesStage, "customer");
+  }
+  b.op("rfm", "rfm", {{"lookback_ms", settings.rfm_lookback_ms}})
       .op("sessions", "sessionizer", {{"gap_ms", settings.session_gap_ms}})
       .op("counters", "windowed_counters", {{"counters", std::move(counters)}})
       .op("cart", "cart_abandonment", {{"timeout_ms", settings.cart_timeout_ms}})

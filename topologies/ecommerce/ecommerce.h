@@ -10,9 +10,13 @@
 
 namespace eddy {
 
-// The default topology that `eddy` serves: one profile per customer in one fused stage, keyed by
-// customer id. Its operators share the key's slot, so each event costs one key lookup:
+// The default topology that `eddy` serves: an identity stage keyed by identifier (anonymous id or
+// user id) that maps every identifier to one customer (operators/identity_resolver.h), then one
+// profile per customer in one fused stage, keyed by customer. The profile's operators share the
+// key's slot, so each event costs one key lookup there:
 //
+//   identities     carries out the identity stage's links: moves an anonymous profile into the
+//                  user's and lists the identifiers linked to a customer
 //   rfm            recency, frequency, monetary; quintile scores; the named RFM segment
 //   sessions       30-minute gap sessions and their summaries
 //   counters       product_views_7d, orders_30d, revenue_90d, email_opens_no_click_7d,
@@ -26,6 +30,7 @@ namespace eddy {
 // Outputs (sinks): "triggers" (Cart Abandoned, Trigger Fired), "segment_changes" (Segment
 // Entered, Segment Exited), "lifecycle_changes" (Lifecycle Changed), "sessions" (Session Ended).
 inline constexpr const char* kEcommerceTopology = "ecommerce";
+inline constexpr const char* kIdentityStage = "identity";
 inline constexpr const char* kProfilesStage = "profiles";
 inline constexpr const char* kSegmentsOperator = "segments";
 
@@ -34,6 +39,8 @@ struct EcommerceSettings {
   int64_t session_gap_ms = 30 * kMillisPerMinute;
   int64_t rfm_lookback_ms = 365 * kMillisPerDay;
   int64_t dormant_after_ms = 90 * kMillisPerDay;
+  // Off: profiles keyed by the event's key alone, for measuring what identity resolution costs.
+  bool identity_stage = true;
 };
 
 // The event names the ecommerce topology accepts: the Segment call types, the Segment e-commerce

@@ -319,6 +319,7 @@ int main(int argc, char** argv) {
   ApiContext api;
   api.engine = &engine;
   api.profile_stage = kProfilesStage;
+  if (engine.topology().find_stage(kIdentityStage)) api.identity_stage = kIdentityStage;
   api.segments_operator = kSegmentsOperator;
   api.changes = hub.get();
   api.http = options->http;

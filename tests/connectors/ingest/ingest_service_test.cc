@@ -155,8 +155,8 @@ TEST_F(IngestServiceTest, EachRouteSubmitsItsCall) {
        "direct"},
       {SegmentCall::kScreen, R"({"userId":"s","name":"Cart"})", "s", "screen", "name", "Cart"},
       {SegmentCall::kGroup, R"({"userId":"g","groupId":"acme"})", "g", "group", "group_id", "acme"},
-      {SegmentCall::kAlias, R"({"userId":"a","previousId":"anon-1"})", "a", "alias", "previous_id",
-       "anon-1"},
+      {SegmentCall::kAlias, R"({"userId":"a","previousId":"anon-1"})", "anon-1", "alias", "user_id",
+       "a"},
       // The route decides the call, whatever `type` says.
       {SegmentCall::kIdentify, R"({"type":"track","userId":"j","traits":{"n":1}})", "j", "identify",
        "traits.n", "1"},

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <map>
 
 #include "runtime/sink.h"
@@ -40,7 +41,16 @@ struct Case {
   Expected expected;
 };
 
-void expect_mapped(const EventTypeRegistry& types, const MappedEvent& got, const Expected& want) {
+// The message's userId, which ingest keeps in the property "user_id" for identity resolution.
+std::string user_id_of(const boost::json::value& message) {
+  const auto* id = message.as_object().if_contains("userId");
+  if (id == nullptr || id->is_null()) return {};
+  if (id->is_string()) return std::string(id->as_string());
+  return boost::json::serialize(*id);
+}
+
+void expect_mapped(const EventTypeRegistry& types, const MappedEvent& got, const Expected& want,
+                   const std::string& user_id = "u1") {
   EXPECT_EQ(got.draft.key, want.key);
   EXPECT_EQ(types.name(got.draft.type), want.type);
   EXPECT_EQ(got.draft.time.value(), want.time);
@@ -50,6 +60,12 @@ void expect_mapped(const EventTypeRegistry& types, const MappedEvent& got, const
   std::map<std::string, std::string> props;
   for (const PropDraft& p : got.draft.props)
     props[std::string(p.name)] = render_prop_value(p.value);
+  if (user_id.empty()) {
+    EXPECT_FALSE(props.contains("user_id"));
+  } else {
+    EXPECT_EQ(props["user_id"], user_id);
+  }
+  props.erase("user_id");
   EXPECT_EQ(props, want.props);
   EXPECT_EQ(got.message_id, want.message_id);
 }
@@ -66,10 +82,10 @@ TEST(SegmentMapper, MapsEachCallAsTheEventModelSays) {
        SegmentCall::kTrack,
        R"({"anonymousId":"a1","event":"Product Viewed","properties":{"price":"7.25","sku":123}})",
        {"a1", "Product Viewed", kReceived, 7.25, 1, "123", {}, ""}},
-      {"userId wins over anonymousId",
+      {"the anonymousId is the key and the userId rides along, for identity resolution",
        SegmentCall::kTrack,
        R"({"userId":"u1","anonymousId":"a1","event":"Cart Viewed"})",
-       {"u1", "Cart Viewed", kReceived, 0, 0, "", {}, ""}},
+       {"a1", "Cart Viewed", kReceived, 0, 0, "", {}, ""}},
       {"an empty userId falls back to anonymousId",
        SegmentCall::kTrack,
        R"({"userId":"","anonymousId":"a1","event":"Cart Viewed"})",
@@ -202,7 +218,7 @@ TEST(SegmentMapper, MapsEachCallAsTheEventModelSays) {
       {"alias: the previous id",
        SegmentCall::kAlias,
        R"({"userId":"u1","previousId":"a-77"})",
-       {"u1", "alias", kReceived, 0, 0, "", {{"previous_id", "a-77"}}, ""}},
+       {"a-77", "alias", kReceived, 0, 0, "", {{"previous_id", "a-77"}}, ""}},
       {"the type field names the call when the route does not",
        std::nullopt,
        R"({"type":"identify","userId":"u1"})",
@@ -232,7 +248,7 @@ TEST(SegmentMapper, MapsEachCallAsTheEventModelSays) {
     MappedEvent out;
     auto error = mapper.map(message, env, out);
     ASSERT_FALSE(error.has_value()) << error->message;
-    expect_mapped(types, out, c.expected);
+    expect_mapped(types, out, c.expected, user_id_of(message));
   }
 }
 
@@ -301,8 +317,18 @@ TEST(SegmentMapper, RefusesWhatOperatorsCouldNotUse) {
   for (size_t i = 0; i < kMaxEventProperties; ++i)
     exactly_max += (i ? "," : "") + std::string("\"t") + std::to_string(i) + "\":1";
   exactly_max += R"(},"context":{"page":{"url":"x"}}})";
+  const std::string long_id = R"({"anonymousId":")" + std::string(kMaxIdentifierBytes + 1, 'x') +
+                              R"(","event":"Cart Viewed"})";
   const Refused cases[] = {
       {"not an object", SegmentCall::kTrack, "[1,2]", IngestErrc::kInvalidMessage, "object"},
+      {"an identifier over the limit", SegmentCall::kTrack, long_id.c_str(),
+       IngestErrc::kInvalidIdentifier, "anonymousId' is longer than 256 bytes"},
+      {"a control character in a user id", SegmentCall::kTrack,
+       R"({"userId":"u\u0007","event":"Cart Viewed"})", IngestErrc::kInvalidIdentifier,
+       "userId' holds a control character"},
+      {"a control character in an alias's previous id", SegmentCall::kAlias,
+       R"({"userId":"u","previousId":"a\nb"})", IngestErrc::kInvalidIdentifier,
+       "previousId' holds a control character"},
       {"no user", SegmentCall::kTrack, R"({"event":"Cart Viewed"})", IngestErrc::kMissingUserId,
        "userId"},
       {"empty user and anonymous ids", SegmentCall::kTrack,
@@ -396,7 +422,9 @@ TEST(SegmentMapper, ExactlyTheMaximumOfTraitsIsKept) {
   MappedEvent out;
   const boost::json::value message = boost::json::parse(text);
   ASSERT_FALSE(mapper.map(message, env, out).has_value());
-  ASSERT_EQ(out.draft.props.size(), kMaxEventProperties);
+  // And the user id on top, which is not the message's to count.
+  ASSERT_EQ(out.draft.props.size(), kMaxEventProperties + 1);
+  EXPECT_EQ(out.draft.props.back().name, "user_id");
   // The trait names live in the mapper: they stay intact while it grows its buffers.
   for (size_t i = 0; i < kMaxEventProperties; ++i) {
     EXPECT_EQ(out.draft.props[i].name, "traits.t" + std::to_string(i));
