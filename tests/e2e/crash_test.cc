@@ -44,19 +44,33 @@ int cycles() {
   return v != nullptr && std::atoi(v) > 0 ? std::atoi(v) : 20;
 }
 
-// One request: kOrdersPerBatch orders of one customer, with ids that say which batch they are.
+// One request of one customer, with ids that say which batch they are: kOrdersPerBatch orders;
+// or, every other batch, one order fewer by a visitor of its own followed by an identify that
+// links the visitor to the customer, which moves the visitor's profile into the customer's
+// (identity resolution): merges too must happen exactly once across kills.
 struct Batch {
   int customer;
   int number;
+  bool signs_in() const { return number % 2 == 1; }
+  int orders() const { return signs_in() ? kOrdersPerBatch - 1 : kOrdersPerBatch; }
   std::string body() const {
+    const std::string user = "crash" + std::to_string(customer);
+    const std::string visitor = user + "-visitor" + std::to_string(number);
     boost::json::array items;
-    for (int i = 0; i < kOrdersPerBatch; ++i) {
-      items.push_back(
-          boost::json::object{{"type", "track"},
-                              {"userId", "crash" + std::to_string(customer)},
-                              {"event", "Order Completed"},
-                              {"messageId", "b" + std::to_string(number) + "-" + std::to_string(i)},
-                              {"properties", boost::json::object{{"revenue", 1}}}});
+    for (int i = 0; i < orders(); ++i) {
+      boost::json::object order{
+          {"type", "track"},
+          {"event", "Order Completed"},
+          {"messageId", "b" + std::to_string(number) + "-" + std::to_string(i)},
+          {"properties", boost::json::object{{"revenue", 1}}}};
+      order[signs_in() ? "anonymousId" : "userId"] = signs_in() ? visitor : user;
+      items.push_back(std::move(order));
+    }
+    if (signs_in()) {
+      items.push_back(boost::json::object{{"type", "identify"},
+                                          {"anonymousId", visitor},
+                                          {"userId", user},
+                                          {"messageId", "b" + std::to_string(number) + "-id"}});
     }
     return boost::json::serialize(boost::json::object{{"batch", std::move(items)}});
   }
@@ -110,7 +124,7 @@ TEST(CrashTest, EveryEventCountsExactlyOnceAcrossRandomKills) {
         Batch b = i < todo.size() ? todo[i] : Batch{next_batch / kBatchesPerCustomer, next_batch};
         if (i >= todo.size()) {
           ++next_batch;
-          sent[b.customer] += kOrdersPerBatch;
+          sent[b.customer] += b.orders();
         }
         ++i;
         const HttpReply r = c.post("/v1/batch", b.body());
