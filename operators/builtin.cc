@@ -1,6 +1,7 @@
 #include "operators/builtin.h"
 
 #include "operators/cart_abandonment.h"
+#include "operators/consent.h"
 #include "operators/identity_merge.h"
 #include "operators/identity_resolver.h"
 #include "operators/keyed_counter.h"
@@ -25,6 +26,7 @@ Status register_builtin_operators(OperatorRegistry& registry) {
       {"segments", &Segments::create},
       {"identity", &IdentityResolver::create},
       {"identity_merge", &IdentityMerge::create},
+      {"consent", &Consent::create},
   };
   for (const auto& [name, factory] : kBuiltins) {
     if (Status s = registry.add(name, factory); !s) return s;

@@ -452,6 +452,16 @@ void SegmentMapper::add_context_props(const Fields& f) {
   std::string_view url = f.context.find_string({"page", "url"});
   if (url.empty()) url = property_string("url");
   if (!url.empty()) props_.push_back({"url", PropValue::of_string(url)});
+
+  // Segment's consent object: each category's choice as "consent.<category>" (operators/consent.h).
+  const value* choices = f.context.find({"consent", "categoryPreferences"});
+  if (choices == nullptr || !choices->is_object()) return;
+  for (const auto& [category, choice] : choices->get_object()) {
+    if (!choice.is_bool()) continue;
+    std::string& name = scratch();
+    name.append("consent.").append(category);
+    props_.push_back({name, PropValue::of_bool(choice.get_bool())});
+  }
 }
 
 }  // namespace eddy

@@ -55,14 +55,14 @@ TEST(Ecommerce, TheTopologyBuildsAnIdentityStageInFrontOfOneProfileStage) {
   EXPECT_EQ(spec->stages()[0].name, "identity");
   EXPECT_EQ(spec->stages()[0].operators.size(), 1u);
   EXPECT_EQ(spec->stages()[1].name, "profiles");
-  EXPECT_EQ(spec->stages()[1].operators.size(), 10u);
+  EXPECT_EQ(spec->stages()[1].operators.size(), 11u);
 
   EcommerceSettings without;
   without.identity_stage = false;
   auto alone = make_ecommerce_topology(builtins(), without);
   ASSERT_TRUE(alone.is_ok()) << alone.status().to_string();
   ASSERT_EQ(alone->stage_count(), 1u);
-  EXPECT_EQ(alone->stages()[0].operators.size(), 9u);
+  EXPECT_EQ(alone->stages()[0].operators.size(), 10u);
 }
 
 // The seed case study: a visitor browses more than five products without buying (consideration,
@@ -79,6 +79,10 @@ TEST(Ecommerce, CaseStudyBrowseAbandonCartReEngagementThenLoyalty) {
                                                {"id", "loyal"},
                                                {"enter", "lifecycle.orders >= 1"},
                                                {"exit", "lifecycle == \"dormant\""}}));
+    // The visitor signs up and agrees to marketing, without which no reminder would go out.
+    steps.push_back(ev("u1", "identify", kT0 - 60'000)
+                        .prop("user_id", "u1")
+                        .prop("traits.marketing_consent", "true"));
     for (int i = 0; i < 6; ++i) {
       steps.push_back(
           ev("u1", "Product Viewed", kT0 + i * 60'000).item("sku-" + std::to_string(i)).amount(20));
@@ -116,6 +120,41 @@ TEST(Ecommerce, CaseStudyBrowseAbandonCartReEngagementThenLoyalty) {
     EXPECT_EQ(profile->at("rfm").at("frequency").as_uint64(), 1u);
     EXPECT_EQ(profile->at("counters").at("product_views_7d").to_number<double>(), 6.0);
   }
+}
+
+// A cart reminder is marketing: it goes out only to a customer who agreed, and an unsubscribe
+// stops the next one.
+TEST(Ecommerce, MarketingTriggersWaitForConsent) {
+  auto h = shop();
+  const auto cart = [](int64_t t) {
+    return ev("u9", "Product Added", t).item("sku-1").amount(10).quantity(1);
+  };
+  const auto reminders = [&] {
+    size_t n = 0;
+    for (const auto& r : h->sink("triggers"))
+      n += r.type == h->engine().topology().types().find("Cart Abandoned");
+    return n;
+  };
+  // shop() abandons carts after 48 h.
+  ASSERT_TRUE(h->run({cart(kT0), Step::watermark(kT0 + 49 * kHour)}).is_ok());
+  EXPECT_EQ(reminders(), 0u) << "never said: denied";
+  EXPECT_EQ(h->side_output("*").size(), 1u) << "withheld, and counted";
+
+  ASSERT_TRUE(h->run({ev("u9", "identify", kT0 + 50 * kHour)
+                          .prop("user_id", "u9")
+                          .prop("traits.marketing_consent", "true"),
+                      cart(kT0 + 51 * kHour), Step::watermark(kT0 + 100 * kHour)})
+                  .is_ok());
+  EXPECT_EQ(reminders(), 1u);
+
+  ASSERT_TRUE(h->run({ev("u9", "Unsubscribed", kT0 + 101 * kHour), cart(kT0 + 102 * kHour),
+                      Step::watermark(kT0 + 151 * kHour)})
+                  .is_ok());
+  EXPECT_EQ(reminders(), 1u) << "unsubscribed before the next one";
+  auto p = h->query("profiles", "u9");
+  ASSERT_TRUE(p.is_ok());
+  EXPECT_FALSE(p->at("consent").at("marketing").as_bool());
+  EXPECT_EQ(p->at("consent").at("withheld").to_number<int64_t>(), 2);
 }
 
 TEST(Ecommerce, TheProfileHasTheShapeTheRestApiPromises) {

@@ -83,6 +83,7 @@ Result<TopologySpec> make_ecommerce_topology(std::shared_ptr<const OperatorRegis
           trigger("product_revisit", "counters.product_page_visits_7d", "above", 3, nullptr))
       .op("email_no_click", "threshold_trigger",
           trigger("email_no_click", "counters.email_opens_no_click_7d", "at_least", 1, nullptr))
+      .op("consent", "consent", {{"default", settings.marketing_consent}})
       .op(kSegmentsOperator, "segments")
       .sink("triggers", {"Cart Abandoned", "Trigger Fired"})
       .sink("segment_changes", {"Segment Entered", "Segment Exited"})

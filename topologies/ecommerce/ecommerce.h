@@ -25,6 +25,7 @@ namespace eddy {
 //   lifecycle      awareness -> consideration -> purchase -> retention, dormant
 //   browse_abandon, product_revisit, email_no_click
 //                  the seed use cases' behavioural triggers
+//   consent        marketing consent per customer; stops marketing triggers without it
 //   segments       live segment membership, defined at run time (last: it reads the others)
 //
 // Outputs (sinks): "triggers" (Cart Abandoned, Trigger Fired), "segment_changes" (Segment
@@ -39,6 +40,8 @@ struct EcommerceSettings {
   int64_t session_gap_ms = 30 * kMillisPerMinute;
   int64_t rfm_lookback_ms = 365 * kMillisPerDay;
   int64_t dormant_after_ms = 90 * kMillisPerDay;
+  // For customers who never said: "denied" (marketing triggers wait for consent) or "granted".
+  std::string marketing_consent = "denied";
   // Off: profiles keyed by the event's key alone, for measuring what identity resolution costs.
   bool identity_stage = true;
 };

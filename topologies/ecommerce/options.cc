@@ -244,6 +244,16 @@ std::vector<Setting> make_settings() {
       "dormant_after_ms", "dormant-after-ms",
       "inactivity after which a customer is dormant (7776000000, 90 days)",
       [](O & o) -> auto& { return o.ecommerce.dormant_after_ms; });
+  s.push_back({"ecommerce.marketing_consent", "marketing-consent",
+               "whether customers who never said consent to marketing triggers: denied or "
+               "granted (denied)",
+               [](O& o, const std::string& v) {
+                 if (v != "denied" && v != "granted") {
+                   return bad("marketing-consent", "expected denied or granted, got '" + v + "'");
+                 }
+                 o.ecommerce.marketing_consent = v;
+                 return Status();
+               }});
   // The HTTP edge.
   auto http = [&](const char* key, const char* help, int64_t min, int64_t max, auto get) {
     std::string flag = std::string("http-") + key;
