@@ -68,7 +68,7 @@ class StageInstance::Ctx final : public Context {
 
  private:
   TimerService::Timer timer(EventTime t, uint32_t tag) const {
-    return {t, key_hash(), static_cast<uint16_t>(op_), tag, slot_};
+    return {t, key_hash(), static_cast<uint16_t>(op_), tag, slot_, stage_.generations_[slot_]};
   }
 
   StageInstance& stage_;
@@ -138,6 +138,11 @@ StageInstance::StageInstance(const StageSpec& spec, StageId stage, KeyGroup grou
     lateness_.push_back(op->lateness_policy());
 }
 
+size_t StageInstance::timer_count() const {
+  return timers_.count(
+      [this](const TimerService::Timer& t) { return t.generation == generations_[t.slot]; });
+}
+
 std::optional<size_t> StageInstance::find_operator(std::string_view name) const {
   for (size_t i = 0; i < spec_.operators.size(); ++i) {
     if (spec_.operators[i].name == name) return i;
@@ -152,6 +157,7 @@ uint32_t StageInstance::slot_for(const EventRef& event) {
 uint32_t StageInstance::slot_for(KeyHash hash, std::string_view key) {
   const KeySlots::Lookup found = slots_.find_or_add(hash, key);
   if (found.created) {
+    generations_.push_back(0);
     for (auto& op : ops_)
       op->on_new_slot(found.slot);
   }
@@ -211,8 +217,10 @@ void StageInstance::run_chain(size_t first, const EventRef& event, uint32_t slot
 size_t StageInstance::on_watermark(EventTime watermark, StageOutput& out) {
   ++depth_;
   const size_t fired = timers_.fire_until(watermark, [&](const TimerService::Timer& t) {
+    if (t.generation != generations_[t.slot]) return false;  // the key's state moved away since
     Ctx ctx(*this, t.slot, t.op, watermark, out);
     ops_[t.op]->on_timer(TimerFiring{t.time, t.slot, t.key_hash, t.tag}, ctx);
+    return true;
   });
   if (--depth_ == 0) finish_event(out, watermark);
   for (size_t i = 0; i < ops_.size(); ++i) {
@@ -232,7 +240,8 @@ std::optional<std::string> StageInstance::move_key_out(KeyHash key, EventTime wa
                                                        StageOutput& out) {
   const auto slot = slots_.find(key);
   if (!slot) return std::nullopt;
-  timers_.cancel_key(key);
+  // Its timers die with this life of its state: skipped when due, rather than searched for now.
+  ++generations_[*slot];
   StateWriter bytes;
   bytes.put<uint32_t>(static_cast<uint32_t>(ops_.size()));
   ++depth_;
@@ -284,7 +293,8 @@ std::optional<boost::json::object> StageInstance::query(KeyHash key, EventTime n
 
 void StageInstance::snapshot(StateWriter& out) const {
   slots_.snapshot(out);
-  timers_.snapshot(out);
+  timers_.snapshot(
+      out, [this](const TimerService::Timer& t) { return t.generation == generations_[t.slot]; });
   out.put<uint32_t>(static_cast<uint32_t>(ops_.size()));
   for (const auto& op : ops_) {
     const size_t mark = out.begin_nested();
@@ -296,6 +306,7 @@ void StageInstance::snapshot(StateWriter& out) const {
 Status StageInstance::restore(StateReader& in) {
   if (Status s = slots_.restore(in); !s) return s;
   if (Status s = timers_.restore(in); !s) return s;
+  generations_.assign(slots_.size(), 0);
   const auto n = in.get<uint32_t>();
   if (!in.ok() || n != ops_.size()) {
     return {Errc::kCorrupt, "stage '" + spec_.name + "': snapshot holds " + std::to_string(n) +

@@ -48,7 +48,10 @@ class StageInstance {
   StageId stage() const { return stage_; }
   KeyGroup key_group() const { return group_; }
   const KeySlots& slots() const { return slots_; }
-  size_t timer_count() const { return timers_.size(); }
+  // Timers that will fire (a scan: for tests and tools).
+  size_t timer_count() const;
+  // Timers waiting, those of state that has moved away included (what they cost in memory).
+  size_t pending_timers() const { return timers_.size(); }
 
   // Runs an event through the stage's operators, in order. `watermark` is the stage's current
   // watermark on this worker.
@@ -115,6 +118,7 @@ class StageInstance {
   std::vector<LatenessPolicy> lateness_;  // per operator, read on every event
   FeatureCatalog features_;
   KeySlots slots_;
+  std::vector<uint32_t> generations_;  // [slot]: see TimerService::Timer::generation
   TimerService timers_;
   // A move_key_to asked for while an event was handled, done once it has passed the stage.
   struct PendingMove {

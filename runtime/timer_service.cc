@@ -1,26 +1,31 @@
 #include "runtime/timer_service.h"
 
+#include <algorithm>
+
 namespace eddy {
 
 size_t TimerService::fire_until(EventTime watermark,
-                                const std::function<void(const Timer&)>& fire) {
+                                const std::function<bool(const Timer&)>& fire) {
   size_t fired = 0;
   while (!timers_.empty() && timers_.begin()->time <= watermark) {
     const Timer due = *timers_.begin();
     timers_.erase(timers_.begin());
-    fire(due);
-    ++fired;
+    fired += fire(due) ? 1 : 0;
   }
   return fired;
 }
 
-size_t TimerService::cancel_key(KeyHash key) {
-  return std::erase_if(timers_, [key](const Timer& t) { return t.key_hash == key; });
+size_t TimerService::count(const std::function<bool(const Timer&)>& pred) const {
+  return static_cast<size_t>(std::count_if(timers_.begin(), timers_.end(), pred));
 }
 
-void TimerService::snapshot(StateWriter& out) const {
-  out.put<uint64_t>(timers_.size());
+void TimerService::snapshot(StateWriter& out, const std::function<bool(const Timer&)>& live) const {
+  uint64_t count = 0;
+  for (const Timer& t : timers_)
+    count += live(t) ? 1 : 0;
+  out.put<uint64_t>(count);
   for (const Timer& t : timers_) {
+    if (!live(t)) continue;
     out.put<int64_t>(t.time.value());
     out.put<uint64_t>(t.key_hash.value());
     out.put<uint16_t>(t.op);

@@ -605,7 +605,7 @@ WorkerMetrics Worker::metrics() const {
     m.inbox_events.push_back(fabric_.inboxes[id_.value()]->queued_events(StageId(s)));
     for (KeyGroup g : owned_) {
       m.keys += instances_[s][g.value()]->slots().size();
-      m.timers += instances_[s][g.value()]->timer_count();
+      m.timers += instances_[s][g.value()]->pending_timers();
     }
   }
   return m;

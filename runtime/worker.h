@@ -143,7 +143,10 @@ class Worker final : private StageOutput {
     EventTime watermark;            // the stage's watermark then: held events were not late
   };
   struct StageMerges {
-    std::unordered_map<uint64_t, KeyMerge> waiting;     // by the surviving key's hash
+    std::unordered_map<uint64_t, KeyMerge> waiting;  // by the surviving key's hash
+    // One bit per waiting key's hash mod 64: most events are of keys that do not wait, and this
+    // says so without a look into the map (which is slow once it has grown in a burst of links).
+    uint64_t filter = 0;
     std::vector<std::shared_ptr<const KeyMove>> early;  // came before their expect_key_from
     std::vector<std::shared_ptr<const KeyMove>> ready;  // to merge once the current event is done
     std::optional<Message> barrier;                     // aligned while moves were awaited

@@ -25,8 +25,15 @@ void Worker::move_key(StageId stage, std::shared_ptr<const KeyMove> move) {
   fabric_.inboxes[worker_of(group, fabric_.workers).value()]->push(stage, std::move(m));
 }
 
+namespace {
+uint64_t filter_bit(uint64_t hash) {
+  return uint64_t{1} << (hash & 63);
+}
+}  // namespace
+
 void Worker::expect_key(StageId stage, KeyHash into, KeyHash from) {
   StageMerges& merges = merges_[stage.value()];
+  merges.filter |= filter_bit(into.value());
   KeyMerge& merge = merges.waiting[into.value()];
   if (merge.awaiting.empty()) merge.watermark = watermark_[stage.value()];
   merge.awaiting.push_back(from);
@@ -41,6 +48,7 @@ void Worker::expect_key(StageId stage, KeyHash into, KeyHash from) {
 }
 
 bool Worker::hold_for_merge(StageId stage, const EventRef& event) {
+  if ((merges_[stage.value()].filter & filter_bit(event.key_hash().value())) == 0) return false;
   auto waiting = merges_[stage.value()].waiting.find(event.key_hash().value());
   if (waiting == merges_[stage.value()].waiting.end()) return false;
   waiting->second.held.add(event);
@@ -77,6 +85,9 @@ void Worker::merge_ready(StageId stage) {
     const EventTime held_since = waiting->second.watermark;
     const EventBatch held = waiting->second.held.finish();
     merges.waiting.erase(waiting);
+    merges.filter = 0;
+    for (const auto& [hash, merge] : merges.waiting)
+      merges.filter |= filter_bit(hash);
     // May begin a new wait for the key (a held marker expecting another move): what follows that
     // marker is held again.
     if (!held.empty()) handle_events(stage, held, held_since);
