@@ -4,10 +4,10 @@
 #include <exception>
 
 #include "connectors/ingest/ingest_reply.h"
-#include "connectors/ingest/iso8601.h"
 #include "connectors/ingest/json_array_split.h"
 #include "connectors/ingest/json_reader.h"
 #include "connectors/ingest/segment_mapper.h"
+#include "connectors/normalize/iso8601.h"
 #include "runtime/event.h"
 
 namespace eddy {
@@ -73,7 +73,7 @@ class IngestService::Run {
   Run(IngestService& service, WallTime received_at, SubmitterOptions options, uint32_t max_depth)
       : service(service),
         reader(max_depth),
-        mapper(service.types_),
+        mapper(service.types_, service.options_.default_phone_region),
         submitter(service.intake_, service.dedup_, received_at, options) {}
 
   // Whether `message` may be taken: the request's credentials already allow it, or it carries a

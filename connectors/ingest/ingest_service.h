@@ -32,6 +32,8 @@ struct IngestOptions {
   // Checked against every message that maps to an event; null checks nothing.
   std::shared_ptr<const TrackingPlan> tracking_plan;
   TrackingPlanMode tracking_plan_mode = TrackingPlanMode::kReject;
+  // The country assumed for phone traits without a country code (SegmentMapper); empty: none.
+  std::string default_phone_region;
 };
 
 // The ingest routes of the HTTP surface, without the HTTP: Segment's Tracking API (/v1/track,

@@ -6,8 +6,11 @@
 #include <limits>
 
 #include "connectors/ingest/clock_skew.h"
-#include "connectors/ingest/iso8601.h"
 #include "connectors/ingest/merged_context.h"
+#include "connectors/normalize/country.h"
+#include "connectors/normalize/email.h"
+#include "connectors/normalize/iso8601.h"
+#include "connectors/normalize/phone.h"
 
 namespace eddy {
 namespace {
@@ -113,8 +116,10 @@ struct SegmentMapper::Fields {
   MergedContext context{nullptr, nullptr};
 };
 
-SegmentMapper::SegmentMapper(const EventTypeRegistry& types)
-    : types_(types), track_(types.find("track")) {
+SegmentMapper::SegmentMapper(const EventTypeRegistry& types, std::string default_phone_region)
+    : types_(types),
+      track_(types.find("track")),
+      default_phone_region_(std::move(default_phone_region)) {
   props_.reserve(kMaxBagProperties);
 }
 
@@ -199,6 +204,7 @@ PropValue SegmentMapper::prop_of(const value& v) {
 std::optional<IngestError> SegmentMapper::map(const value& message, const MessageEnvelope& envelope,
                                               MappedEvent& out) {
   props_.clear();
+  added_props_ = 0;
   scratch_used_ = 0;
   out = MappedEvent{};
   if (!message.is_object()) {
@@ -299,9 +305,9 @@ std::optional<IngestError> SegmentMapper::map_object(const object& m, const Mess
       break;
   }
   add_context_props(f);
-  if (props_.size() > kMaxEventProperties) {
+  if (props_.size() - added_props_ > kMaxEventProperties) {
     return error(IngestErrc::kTooManyProperties,
-                 "the event would carry " + std::to_string(props_.size()) +
+                 "the event would carry " + std::to_string(props_.size() - added_props_) +
                      " properties; at most " + std::to_string(kMaxEventProperties) + " are kept");
   }
 
@@ -311,6 +317,15 @@ std::optional<IngestError> SegmentMapper::map_object(const object& m, const Mess
   }
   // Beyond the message's own properties: the limit above is on what the message sent.
   if (!user_id.empty()) props_.push_back({kUserIdProperty, PropValue::of_string(user_id)});
+  // Room for what the runtime may add on its way (a tracking-plan tag, the identity stage's
+  // customer): only an identify of about 64 traits whose email, phone and country all needed
+  // normalising, and so carry their raw copies too, gets here.
+  if (props_.size() + 2 > kMaxBagProperties) {
+    return error(IngestErrc::kTooManyProperties,
+                 "with the raw copies of its normalised traits the event would carry " +
+                     std::to_string(props_.size()) + " properties; at most " +
+                     std::to_string(kMaxBagProperties - 2) + " are kept");
+  }
   out.draft.props = props_;
   return std::nullopt;
 }
@@ -425,9 +440,35 @@ std::optional<IngestError> SegmentMapper::add_traits(const object& m) {
   for (const auto& [name, v] : *traits) {
     std::string& full = scratch();
     full.append("traits.").append(name.data(), name.size());
+    if (v.is_string() && add_normalized_trait(full, name, v.get_string())) continue;
     props_.push_back({full, prop_of(v)});
   }
   return std::nullopt;
+}
+
+bool SegmentMapper::add_normalized_trait(std::string_view prop, std::string_view trait,
+                                         std::string_view raw) {
+  Result<std::string> normalized{Errc::kNotFound, ""};
+  if (trait == "email") {
+    normalized = normalize_email(raw);
+  } else if (trait == "phone") {
+    normalized = normalize_phone(raw, default_phone_region_);
+  } else if (trait == "country") {
+    normalized = normalize_country(raw);
+  } else {
+    return false;
+  }
+  // A value that does not read as one stays as it was sent: an identify is not refused for a
+  // typo in a phone number, and identity matching will simply not use it.
+  if (!normalized || *normalized == raw) return false;
+  std::string& value = scratch();
+  value = std::move(normalized).value();
+  props_.push_back({prop, PropValue::of_string(value)});
+  std::string& raw_name = scratch();
+  raw_name.append(prop).append("_raw");
+  props_.push_back({raw_name, PropValue::of_string(raw)});
+  ++added_props_;
+  return true;
 }
 
 void SegmentMapper::add_value_prop(std::string_view name, const value& v) {

@@ -45,7 +45,9 @@ class SegmentMapper {
  public:
   // The types are the topology's; "track" among them is the catch-all for track calls whose
   // event name the topology does not know.
-  explicit SegmentMapper(const EventTypeRegistry& types);
+  // `default_phone_region`: the ISO 3166 country assumed for phone traits written without a
+  // country code (normalize_phone); empty: only international numbers are normalised.
+  explicit SegmentMapper(const EventTypeRegistry& types, std::string default_phone_region = "");
 
   std::optional<IngestError> map(const boost::json::value& message, const MessageEnvelope& envelope,
                                  MappedEvent& out);
@@ -59,6 +61,10 @@ class SegmentMapper {
                                           Fields& f);
   std::optional<IngestError> add_track_fields(Fields& f, MappedEvent& out);
   std::optional<IngestError> add_traits(const boost::json::object& m);
+  // The traits identity matching compares (email, phone, country) in canonical form, the value as
+  // sent beside it as "<prop>_raw" when they differ; false for other traits and for values that
+  // do not read as one, which are kept as sent.
+  bool add_normalized_trait(std::string_view prop, std::string_view trait, std::string_view raw);
   void add_value_prop(std::string_view name, const boost::json::value& v);
   void add_context_props(const Fields& f);
 
@@ -73,7 +79,9 @@ class SegmentMapper {
 
   const EventTypeRegistry& types_;
   EventType track_;
+  std::string default_phone_region_;
   std::vector<PropDraft> props_;
+  size_t added_props_ = 0;  // raw copies kept beside normalised traits: not the message's to count
   // Owns the strings that are not in the message (trait names, numbers written as text). A deque
   // never moves what it holds, so views stay valid while it grows.
   std::deque<std::string> scratch_;

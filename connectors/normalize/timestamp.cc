@@ -4,8 +4,8 @@
 #include <cmath>
 #include <string>
 
-#include "connectors/ingest/iso8601.h"
 #include "connectors/normalize/ascii.h"
+#include "connectors/normalize/iso8601.h"
 
 namespace eddy {
 namespace {

@@ -22,6 +22,7 @@
 #include "connectors/metrics/latency.h"
 #include "connectors/metrics/metrics_registry.h"
 #include "connectors/ndjson_file_sink.h"
+#include "connectors/normalize/phone.h"
 #include "connectors/outbound/outbound_sink.h"
 #include "connectors/webhooks/builtin_mappings.h"
 #include "connectors/webhooks/webhook_receiver.h"
@@ -116,6 +117,16 @@ void add_ingest_metrics(metrics::MetricsRegistry& registry, const IngestService&
 Result<IngestOptions> make_ingest_options(const EddyOptions& o) {
   IngestOptions out;
   out.tracking_plan_mode = o.tracking_plan_mode;
+  out.default_phone_region = o.default_phone_region;
+  // An unknown region would fail every phone quietly: refused at start instead. The number is one
+  // any region reads, international and valid.
+  if (!o.default_phone_region.empty()) {
+    if (auto checked = normalize_phone("+41446681800", o.default_phone_region); !checked) {
+      return Status(Errc::kInvalidArgument,
+                    "--default-phone-region: '" + o.default_phone_region +
+                        "' is not an ISO 3166 country libphonenumber knows");
+    }
+  }
   if (o.tracking_plan.empty()) return out;
   auto plan = TrackingPlan::load(o.tracking_plan);
   if (!plan) {

@@ -343,6 +343,13 @@ std::vector<Setting> make_settings() {
                  }
                  return Status();
                }});
+  s.push_back({"ingest.default_phone_region", "default-phone-region",
+               "ISO 3166 country (DE, US) assumed for phone traits written without a country "
+               "code; empty: only international numbers are normalised (empty)",
+               [](O& o, const std::string& v) {
+                 o.default_phone_region = v;
+                 return Status();
+               }});
   s.push_back(number(
       "webhooks.tolerance_s", "webhook-tolerance-s",
       "how far a webhook's timestamp may be from the clock, either way (300)", 1, kBig,

@@ -52,6 +52,8 @@ struct EddyOptions {
   // Ingest: the tracking plan file (empty: none) and what breaking it costs an event.
   std::string tracking_plan;
   TrackingPlanMode tracking_plan_mode = TrackingPlanMode::kReject;
+  // Ingest: the country assumed for phone traits without a country code (empty: none).
+  std::string default_phone_region;
   WebhookOptions webhooks;
   // The write-ahead log (docs/durability.md); its directory is <data_dir>/wal.
   WalSettings wal;

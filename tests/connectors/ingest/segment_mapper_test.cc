@@ -446,3 +446,52 @@ TEST(SegmentMapper, ExactlyTheMaximumOfTraitsIsKept) {
 
 }  // namespace
 }  // namespace eddy
+
+namespace eddy {
+namespace {
+
+std::map<std::string, std::string> identify_props(const std::string& traits,
+                                                  const std::string& region = "") {
+  const EventTypeRegistry types = shop_types();
+  SegmentMapper mapper(types, region);
+  MessageEnvelope env;
+  env.received_at = WallTime(kReceived);
+  env.route_call = SegmentCall::kIdentify;
+  MappedEvent out;
+  const boost::json::value message =
+      boost::json::parse(R"({"userId":"u1","traits":)" + traits + "}");
+  auto error = mapper.map(message, env, out);
+  EXPECT_FALSE(error.has_value()) << error->message;
+  std::map<std::string, std::string> props;
+  for (const PropDraft& p : out.draft.props)
+    props[std::string(p.name)] = render_prop_value(p.value);
+  return props;
+}
+
+TEST(SegmentMapper, EmailPhoneAndCountryTraitsAreNormalisedAndTheRawKept) {
+  const auto props = identify_props(
+      R"({"email":" Ann@Example.COM ","phone":"044 668 18 00","country":"Deutschland",
+          "name":"Ann"})",
+      "CH");
+  EXPECT_EQ(props.at("traits.email"), "ann@example.com");
+  EXPECT_EQ(props.at("traits.email_raw"), " Ann@Example.COM ");
+  EXPECT_EQ(props.at("traits.phone"), "+41446681800");
+  EXPECT_EQ(props.at("traits.phone_raw"), "044 668 18 00");
+  EXPECT_EQ(props.at("traits.country"), "DE");
+  EXPECT_EQ(props.at("traits.country_raw"), "Deutschland");
+  EXPECT_EQ(props.at("traits.name"), "Ann");
+  EXPECT_FALSE(props.contains("traits.name_raw"));
+}
+
+TEST(SegmentMapper, TraitsAlreadyCanonicalOrUnreadableStayAsSentWithoutARawCopy) {
+  const auto props =
+      identify_props(R"({"email":"ann@example.com","phone":"044 668 18 00","country":"XX"})");
+  EXPECT_EQ(props.at("traits.email"), "ann@example.com");
+  EXPECT_EQ(props.at("traits.phone"), "044 668 18 00") << "no region to read it with";
+  EXPECT_EQ(props.at("traits.country"), "XX");
+  for (const char* raw : {"traits.email_raw", "traits.phone_raw", "traits.country_raw"})
+    EXPECT_FALSE(props.contains(raw)) << raw;
+}
+
+}  // namespace
+}  // namespace eddy

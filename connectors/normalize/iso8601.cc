@@ -1,4 +1,4 @@
-#include "connectors/ingest/iso8601.h"
+#include "connectors/normalize/iso8601.h"
 
 #include <chrono>
 #include <cstdio>
