@@ -380,6 +380,34 @@ TEST(HttpEdge, TrickledHeadersAreCutOffWhileOthersAreServed) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
+// Two shoppers leave carts; only the one whose consent object says yes to marketing gets the
+// reminder, the other's is withheld and counted. Carts time out after a second here, and idle
+// input lets the clock move the watermark past that.
+TEST(HttpEdge, ACartReminderGoesOnlyToAShopperWhoConsented) {
+  EddyServer server("consent", {"--cart-timeout-ms", "1000"});
+  ASSERT_TRUE(server.started()) << server.process().output();
+  HttpClient c = server.client();
+  const auto add = [](const std::string& user, const std::string& consent) {
+    return R"({"userId":")" + user +
+           R"(","event":"Product Added","properties":{"product_id":"p1","price":30},)"
+           R"("context":{"consent":{"categoryPreferences":{"Marketing":)" +
+           consent + "}}}}";
+  };
+  ASSERT_EQ(c.post("/v1/track", add("consents", "true")).status, 200);
+  ASSERT_EQ(c.post("/v1/track", add("declines", "false")).status, 200);
+  const auto cart_and_consent = [](int64_t abandoned, bool marketing, int64_t withheld) {
+    return [=](const boost::json::object& p) {
+      return p.at("cart").at("abandoned_count").to_number<int64_t>() == abandoned &&
+             p.at("consent").at("marketing").as_bool() == marketing &&
+             p.at("consent").at("withheld").to_number<int64_t>() == withheld;
+    };
+  };
+  EXPECT_TRUE(profile_eventually(c, "consents", cart_and_consent(1, true, 0)));
+  EXPECT_TRUE(profile_eventually(c, "declines", cart_and_consent(1, false, 1)));
+  EXPECT_NE(c.get("/metrics").body.find(R"(output="consent_withheld")"), std::string::npos);
+  EXPECT_EQ(server.stop(), 0);
+}
+
 TEST(HttpEdge, KeysAndTokensAreRequiredWhenConfigured) {
   EddyServer server("auth", {"--write-keys", "wk1", "--tokens", "tk1"});
   ASSERT_TRUE(server.started());
