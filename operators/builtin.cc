@@ -10,6 +10,7 @@
 #include "operators/segments.h"
 #include "operators/sessionizer.h"
 #include "operators/threshold_trigger.h"
+#include "operators/traits.h"
 #include "operators/windowed_counters.h"
 
 namespace eddy {
@@ -27,6 +28,7 @@ Status register_builtin_operators(OperatorRegistry& registry) {
       {"identity", &IdentityResolver::create},
       {"identity_merge", &IdentityMerge::create},
       {"consent", &Consent::create},
+      {"traits", &Traits::create},
   };
   for (const auto& [name, factory] : kBuiltins) {
     if (Status s = registry.add(name, factory); !s) return s;

@@ -55,14 +55,14 @@ TEST(Ecommerce, TheTopologyBuildsAnIdentityStageInFrontOfOneProfileStage) {
   EXPECT_EQ(spec->stages()[0].name, "identity");
   EXPECT_EQ(spec->stages()[0].operators.size(), 1u);
   EXPECT_EQ(spec->stages()[1].name, "profiles");
-  EXPECT_EQ(spec->stages()[1].operators.size(), 11u);
+  EXPECT_EQ(spec->stages()[1].operators.size(), 12u);
 
   EcommerceSettings without;
   without.identity_stage = false;
   auto alone = make_ecommerce_topology(builtins(), without);
   ASSERT_TRUE(alone.is_ok()) << alone.status().to_string();
   ASSERT_EQ(alone->stage_count(), 1u);
-  EXPECT_EQ(alone->stages()[0].operators.size(), 10u);
+  EXPECT_EQ(alone->stages()[0].operators.size(), 11u);
 }
 
 // The seed case study: a visitor browses more than five products without buying (consideration,

@@ -17,6 +17,7 @@ namespace eddy {
 //
 //   identities     carries out the identity stage's links: moves an anonymous profile into the
 //                  user's and lists the identifiers linked to a customer
+//   traits         the customer's traits as identify calls last said them
 //   rfm            recency, frequency, monetary; quintile scores; the named RFM segment
 //   sessions       30-minute gap sessions and their summaries
 //   counters       product_views_7d, orders_30d, revenue_90d, email_opens_no_click_7d,
