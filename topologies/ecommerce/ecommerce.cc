@@ -71,7 +71,8 @@ Result<TopologySpec> make_ecommerce_topology(std::shared_ptr<const OperatorRegis
   } else {
     b.stage(kProfilesStage, "customer");
   }
-  b.op("traits", "traits").op("rfm", "rfm", {{"lookback_ms", settings.rfm_lookback_ms}})
+  b.op("traits", "traits")
+      .op("rfm", "rfm", {{"lookback_ms", settings.rfm_lookback_ms}})
       .op("sessions", "sessionizer", {{"gap_ms", settings.session_gap_ms}})
       .op("counters", "windowed_counters", {{"counters", std::move(counters)}})
       .op("cart", "cart_abandonment", {{"timeout_ms", settings.cart_timeout_ms}})
