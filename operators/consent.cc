@@ -100,12 +100,14 @@ Consent::Said Consent::said_by(const EventRef& event) const {
       unsubscribe_types_.end()) {
     return Said::kDenied;
   }
+  // On every event: most properties are neither, and their prefix says so at once.
   for (size_t i = 0; i < event.prop_count(); ++i) {
     const std::string_view name = event.prop_name(i);
-    const bool consent_trait = std::find(traits_.begin(), traits_.end(), name) != traits_.end();
-    const bool category = name.size() == category_.size() &&
-                          ::strncasecmp(name.data(), category_.data(), name.size()) == 0;
-    if (!consent_trait && !category) continue;
+    const bool speaks = name.starts_with("traits.")
+                            ? std::find(traits_.begin(), traits_.end(), name) != traits_.end()
+                            : name.starts_with("consent.") && name.size() == category_.size() &&
+                                  ::strncasecmp(name.data(), category_.data(), name.size()) == 0;
+    if (!speaks) continue;
     if (const auto yes = yes_or_no(event.prop_value(i))) return said(*yes);
   }
   return Said::kNothing;

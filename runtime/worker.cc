@@ -282,6 +282,7 @@ void Worker::finish_snapshots() {
 void Worker::handle_events(StageId stage, const EventBatch& batch,
                            std::optional<EventTime> watermark) {
   auto& instances = instances_[stage.value()];
+  const EventTime wm = watermark.value_or(watermark_[stage.value()]);
   StageMerges& merges = merges_[stage.value()];
   size_t held = 0;
   const uint32_t groups = fabric_.settings.key_groups;
@@ -320,7 +321,7 @@ void Worker::handle_events(StageId stage, const EventBatch& batch,
         ++held;
         continue;
       }
-      p.inst->on_event(ref, p.slot, watermark.value_or(watermark_[stage.value()]), *this);
+      p.inst->on_event(ref, p.slot, wm, *this);
       if (!merges.ready.empty()) merge_ready(stage);
     }
   }

@@ -68,76 +68,62 @@ void resolve_customer(const ApiContext& api, const std::string& id, const Respon
   if (!s) respond(engine_error(s));
 }
 
-// Asks the worker that owns the customer of identifier `id`, and answers from there; `shape` gets
-// the customer's id and profile.
-void query_customer(const ApiContext& api, HttpRequest& req, Responder respond,
-                    std::function<HttpResponse(const std::string&, boost::json::object)> shape) {
-  const std::string id(req.param("id"));
-  resolve_customer(
-      api, id, respond, [&api, respond, id, shape = std::move(shape)](std::string customer) {
-        Status s = api.engine->query_key(
-            stage_named(api, api.profile_stage), customer,
-            [respond, id, customer, shape](Result<boost::json::object> answer) {
-              if (!answer) {
-                respond(answer.status().code() == Errc::kNotFound ? unknown_customer(id)
-                                                                  : engine_error(answer.status()));
-                return;
-              }
-              respond(shape(customer, std::move(answer).value()));
-            });
-        if (!s) respond(engine_error(s));
-      });
-}
+// What a customer route answers: `out` holds "id" (as asked) and "customer_id" already; the
+// shape adds what it takes from the profile.
+using Shape = std::function<void(boost::json::object profile, boost::json::object& out)>;
 
-boost::json::object identified(const std::string& id, const std::string& customer) {
-  return {{"id", id}, {"customer_id", customer}};
+// GET `path`: resolves identifier {id} to its customer, asks the worker that owns the customer,
+// and answers from there, shaped by `shape`.
+void add_customer_route(Router& router, const ApiContext& api, const char* path, Shape shape) {
+  router.add(http::verb::get, path, RouteAccess::kToken,
+             [&api, shape](HttpRequest& req, Responder respond) {
+               const std::string id(req.param("id"));
+               resolve_customer(api, id, respond, [&api, respond, id, shape](std::string customer) {
+                 Status s = api.engine->query_key(
+                     stage_named(api, api.profile_stage), customer,
+                     [respond, id, customer, shape](Result<boost::json::object> answer) {
+                       if (!answer) {
+                         respond(answer.status().code() == Errc::kNotFound
+                                     ? unknown_customer(id)
+                                     : engine_error(answer.status()));
+                         return;
+                       }
+                       boost::json::object out{{"id", id}, {"customer_id", customer}};
+                       shape(std::move(answer).value(), out);
+                       respond(json_response(http::status::ok, boost::json::serialize(out)));
+                     });
+                 if (!s) respond(engine_error(s));
+               });
+             });
 }
 
 }  // namespace
 
 void add_customer_routes(Router& router, const ApiContext& api) {
-  router.add(http::verb::get, "/v1/customers/{id}", RouteAccess::kToken,
-             [&api](HttpRequest& req, Responder respond) {
-               const std::string id(req.param("id"));
-               query_customer(api, req, respond,
-                              [id](const std::string& customer, boost::json::object profile) {
-                                boost::json::object out = identified(id, customer);
-                                for (auto& [k, v] : profile)
-                                  out[k] = std::move(v);
-                                return json_response(http::status::ok, boost::json::serialize(out));
-                              });
-             });
-  router.add(http::verb::get, "/v1/customers/{id}/segments", RouteAccess::kToken,
-             [&api](HttpRequest& req, Responder respond) {
-               const std::string id(req.param("id"));
-               query_customer(api, req, respond,
-                              [id](const std::string& customer, boost::json::object profile) {
-                                boost::json::object out = identified(id, customer);
-                                out["segments"] = boost::json::array();
-                                if (auto* s = profile.if_contains("segments"))
-                                  out["segments"] = std::move(*s);
-                                return json_response(http::status::ok, boost::json::serialize(out));
-                              });
-             });
-  router.add(http::verb::get, "/v1/customers/{id}/identities", RouteAccess::kToken,
-             [&api](HttpRequest& req, Responder respond) {
-               const std::string id(req.param("id"));
-               query_customer(api, req, respond,
-                              [id](const std::string& customer, boost::json::object profile) {
-                                boost::json::object out = identified(id, customer);
-                                boost::json::array ids{boost::json::value(customer)};
-                                int64_t unlisted = 0;
-                                if (const auto* found = profile.if_contains("identities")) {
-                                  const auto& identities = found->as_object();
-                                  for (const auto& linked : identities.at("linked").as_array())
-                                    ids.push_back(linked);
-                                  unlisted = identities.at("unlisted").to_number<int64_t>();
-                                }
-                                out["identities"] = std::move(ids);
-                                out["unlisted"] = unlisted;
-                                return json_response(http::status::ok, boost::json::serialize(out));
-                              });
-             });
+  add_customer_route(router, api, "/v1/customers/{id}",
+                     [](boost::json::object profile, boost::json::object& out) {
+                       for (auto& [k, v] : profile)
+                         out[k] = std::move(v);
+                     });
+  add_customer_route(router, api, "/v1/customers/{id}/segments",
+                     [](boost::json::object profile, boost::json::object& out) {
+                       out["segments"] = boost::json::array();
+                       if (auto* s = profile.if_contains("segments"))
+                         out["segments"] = std::move(*s);
+                     });
+  add_customer_route(router, api, "/v1/customers/{id}/identities",
+                     [](boost::json::object profile, boost::json::object& out) {
+                       boost::json::array ids{out.at("customer_id")};
+                       int64_t unlisted = 0;
+                       if (const auto* found = profile.if_contains("identities")) {
+                         const auto& identities = found->as_object();
+                         for (const auto& linked : identities.at("linked").as_array())
+                           ids.push_back(linked);
+                         unlisted = identities.at("unlisted").to_number<int64_t>();
+                       }
+                       out["identities"] = std::move(ids);
+                       out["unlisted"] = unlisted;
+                     });
 }
 
 }  // namespace eddy

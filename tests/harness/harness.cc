@@ -89,24 +89,8 @@ Status Harness::submit(const std::vector<const TestEvent*>& events) {
   for (size_t start = 0; start < events.size(); start += options_.batch_size) {
     const size_t end = std::min(events.size(), start + options_.batch_size);
     BatchBuilder builder;
-    std::vector<PropDraft> props;
-    for (size_t i = start; i < end; ++i) {
-      const TestEvent& e = *events[i];
-      props.clear();
-      for (const auto& [name, value] : e.string_props)
-        props.push_back({name, PropValue::of_string(value)});
-      for (const auto& [name, value] : e.number_props)
-        props.push_back({name, PropValue::of_double(value)});
-      EventDraft d;
-      d.key = e.key;
-      d.type = types.find(e.type);
-      d.time = EventTime(e.time_ms);
-      d.amount = e.amount;
-      d.quantity = e.quantity;
-      d.item = e.item;
-      d.props = props;
-      builder.add(d);
-    }
+    for (size_t i = start; i < end; ++i)
+      add_test_event(builder, *events[i], types);
     EventBatch batch = builder.finish();
     // Busy is expected with small inboxes: the workers drain them meanwhile. Bounded, so a broken
     // engine fails the test instead of hanging it.
@@ -200,6 +184,30 @@ EventMaker& EventMaker::prop(std::string name, std::string value) {
 EventMaker& EventMaker::prop(std::string name, double value) {
   event_.number_props.emplace_back(std::move(name), value);
   return *this;
+}
+
+EventRef add_test_event(BatchBuilder& batch, const TestEvent& e, const EventTypeRegistry& types) {
+  std::vector<PropDraft> props;
+  for (const auto& [name, value] : e.string_props)
+    props.push_back({name, PropValue::of_string(value)});
+  for (const auto& [name, value] : e.number_props)
+    props.push_back({name, PropValue::of_double(value)});
+  EventDraft d;
+  d.key = e.key;
+  d.type = types.find(e.type);
+  d.time = EventTime(e.time_ms);
+  d.amount = e.amount;
+  d.quantity = e.quantity;
+  d.item = e.item;
+  d.props = props;
+  return batch.add(d);
+}
+
+std::vector<Step> rekeyed(std::vector<Step> steps, const std::string& to, const std::string& from) {
+  for (Step& s : steps) {
+    if (s.kind == Step::Kind::kEvent && (from.empty() || s.event.key == from)) s.event.key = to;
+  }
+  return steps;
 }
 
 }  // namespace eddy::testing

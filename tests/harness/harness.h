@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/batch_builder.h"
 #include "runtime/clock.h"
 #include "runtime/engine.h"
 #include "runtime/sink.h"
@@ -97,6 +98,14 @@ class Harness {
   size_t submitted_ = 0;
   std::mt19937_64 rng_;
 };
+
+// Adds a scripted event to a batch, its type looked up in `types`.
+EventRef add_test_event(BatchBuilder& batch, const TestEvent& event,
+                        const EventTypeRegistry& types);
+
+// `steps` with the events of key `from` under `to` instead; every event's when `from` is empty.
+std::vector<Step> rekeyed(std::vector<Step> steps, const std::string& to,
+                          const std::string& from = {});
 
 // Builds a TestEvent tersely: ev("u1", "Product Viewed", 1000).amount(5).item("sku-1").
 class EventMaker {

@@ -26,23 +26,8 @@ void InstanceDriver::run(const std::vector<Step>& steps) {
       continue;
     }
     ASSERT_EQ(step.kind, Step::Kind::kEvent) << "InstanceDriver takes events and watermarks";
-    const TestEvent& e = step.event;
-    std::vector<PropDraft> props;
-    for (const auto& [name, value] : e.string_props)
-      props.push_back({name, PropValue::of_string(value)});
-    for (const auto& [name, value] : e.number_props)
-      props.push_back({name, PropValue::of_double(value)});
-    EventDraft d;
-    d.key = e.key;
-    d.type = spec_->types().find(e.type);
-    d.time = EventTime(e.time_ms);
-    d.amount = e.amount;
-    d.quantity = e.quantity;
-    d.item = e.item;
-    d.props = props;
     BatchBuilder builder;
-    const EventRef ref = builder.add(d);
-    instance_->on_event(ref, watermark_, *this);
+    instance_->on_event(add_test_event(builder, step.event, spec_->types()), watermark_, *this);
   }
 }
 
@@ -80,5 +65,13 @@ void InstanceDriver::output(StageId, const EventRef& event) {
 void InstanceDriver::side_output(StageId, std::string_view, const EventRef&) {}
 
 void InstanceDriver::rejected(StageId, std::string_view, const EventRef&) {}
+
+SplitAndWhole split_and_whole(const TopologySpec& spec, const std::vector<Step>& history) {
+  SplitAndWhole r{InstanceDriver::create(spec), InstanceDriver::create(spec)};
+  r.split->run(history);
+  r.split->move("anon", "user");
+  r.whole->run(rekeyed(history, "user", "anon"));
+  return r;
+}
 
 }  // namespace eddy::testing

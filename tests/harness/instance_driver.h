@@ -54,4 +54,11 @@ class InstanceDriver final : private StageOutput {
   std::vector<CollectingSink::Record> outputs_;
 };
 
+// One history twice, for the merge property every operator must have: as given, with "anon" then
+// moved into "user" (split), and with anon's events under "user" from the start (whole).
+struct SplitAndWhole {
+  std::unique_ptr<InstanceDriver> split, whole;
+};
+SplitAndWhole split_and_whole(const TopologySpec& spec, const std::vector<Step>& history);
+
 }  // namespace eddy::testing

@@ -804,12 +804,7 @@ using testing::InstanceDriver;
 
 constexpr int64_t kMergeTimeout = 10 * kHour;
 
-std::vector<Step> under(const std::string& key, std::vector<Step> steps) {
-  for (Step& s : steps) {
-    if (s.kind == Step::Kind::kEvent) s.event.key = key;
-  }
-  return steps;
-}
+using testing::rekeyed;
 
 struct Merged {
   std::unique_ptr<InstanceDriver> split;  // the history as written, "anon" then moved into "user"
@@ -826,7 +821,7 @@ Merged merged(const TopologySpec& spec, const std::vector<Step>& history, int64_
   m.split->watermark(move_at);
   m.split->move("anon", into);
   m.split->run(after);
-  m.whole->run(under(into, history));
+  m.whole->run(rekeyed(history, into));
   m.whole->watermark(move_at);
   m.whole->run(after);
   return m;
@@ -984,7 +979,7 @@ TEST(CartAbandonmentMerge, MovingIntoAnotherInstanceOrAnUnseenKeyWorksTheSame) {
   auto target = InstanceDriver::create(spec);
   auto whole = InstanceDriver::create(spec);
   source->run(history);
-  whole->run(under("fresh", history));
+  whole->run(rekeyed(history, "fresh"));
   source->move("anon", "fresh", target.get());
   EXPECT_EQ(target->query("fresh"), whole->query("fresh"));
   EXPECT_EQ(source->instance().timer_count(), 0u);

@@ -164,20 +164,10 @@ struct Collector {
 };
 
 void submit(Engine& e, const std::vector<Step>& steps) {
-  const EventTypeRegistry& types = e.topology().types();
   BatchBuilder b;
   for (const Step& step : steps) {
-    if (step.kind != Step::Kind::kEvent) continue;
-    const testing::TestEvent& t = step.event;
-    std::vector<PropDraft> props;
-    for (const auto& [name, value] : t.string_props)
-      props.push_back({name, PropValue::of_string(value)});
-    EventDraft d;
-    d.key = t.key;
-    d.type = types.find(t.type);
-    d.time = EventTime(t.time_ms);
-    d.props = props;
-    b.add(d);
+    if (step.kind == Step::Kind::kEvent)
+      testing::add_test_event(b, step.event, e.topology().types());
   }
   const EventBatch batch = b.finish();
   for (int attempt = 0; attempt < 1'000'000; ++attempt) {

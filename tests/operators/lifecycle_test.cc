@@ -599,12 +599,7 @@ TEST(Lifecycle, RefusesConfigurationsItCannotHonour) {
 using testing::InstanceDriver;
 using Record = CollectingSink::Record;
 
-std::vector<Step> under(const std::string& key, std::vector<Step> steps) {
-  for (Step& s : steps) {
-    if (s.kind == Step::Kind::kEvent) s.event.key = key;
-  }
-  return steps;
-}
+using testing::rekeyed;
 
 struct Merged {
   std::unique_ptr<InstanceDriver> split;  // the history as written, "anon" then moved into "user"
@@ -624,7 +619,7 @@ Merged merged(const TopologySpec& spec, const std::vector<Step>& history, int64_
   m.split->move("anon", "user");
   m.outputs_of_move = m.split->outputs().size() - m.outputs_before_move;
   m.split->run(after);
-  m.whole->run(under("user", history));
+  m.whole->run(rekeyed(history, "user"));
   m.whole->watermark(move_at);
   m.whole->run(after);
   return m;

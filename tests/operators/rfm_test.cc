@@ -143,26 +143,8 @@ TEST(Rfm, RejectsInvalidRevenueWithoutTouchingTheProfile) {
 
 // ---- Identity resolution: moving "anon" into "user" ----
 
-std::vector<Step> rekeyed(std::vector<Step> steps, const std::string& key) {
-  for (Step& s : steps) {
-    if (s.kind == Step::Kind::kEvent && s.event.key == "anon") s.event.key = key;
-  }
-  return steps;
-}
-
-// One history twice: as given (under "anon", "user" and others) with "anon" then moved into
-// "user", and with anon's events under "user" from the start.
-struct SplitAndWhole {
-  std::unique_ptr<InstanceDriver> split, whole;
-};
-
-SplitAndWhole split_and_whole(const TopologySpec& spec, const std::vector<Step>& history) {
-  SplitAndWhole r{InstanceDriver::create(spec), InstanceDriver::create(spec)};
-  r.split->run(history);
-  r.split->move("anon", "user");
-  r.whole->run(rekeyed(history, "user"));
-  return r;
-}
+using testing::split_and_whole;
+using testing::SplitAndWhole;
 
 // InstanceDriver does not merge global aggregates: hand the instance its own population, which
 // is the whole population when there is one instance.

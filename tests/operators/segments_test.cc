@@ -361,12 +361,7 @@ testing::EventMaker added(const std::string& key, int64_t t, const std::string& 
   return ev(key, "Product Added", t).item(product).amount(price).quantity(1);
 }
 
-std::vector<Step> under(const std::string& key, std::vector<Step> steps) {
-  for (Step& s : steps) {
-    if (s.kind == Step::Kind::kEvent) s.event.key = key;
-  }
-  return steps;
-}
+using testing::rekeyed;
 
 std::string prop_of(const Record& r, std::string_view name) {
   for (const auto& [n, v] : r.props) {
@@ -409,7 +404,7 @@ Merged merged(const TopologySpec& spec, const std::vector<Step>& history, int64_
     if (is_segment_change(m.split->outputs()[i])) m.of_move.push_back(m.split->outputs()[i]);
   }
   m.split->run(after);
-  m.whole->run(under("user", history));
+  m.whole->run(rekeyed(history, "user"));
   m.whole->watermark(move_at);
   m.whole->run(after);
   return m;

@@ -612,13 +612,6 @@ TEST(ThresholdTrigger, RejectsTruncatedOrMismatchedSnapshots) {
 
 // ---- Identity resolution: moving "anon" into "user" ----
 
-std::vector<Step> rekeyed(std::vector<Step> steps, const std::string& key) {
-  for (Step& s : steps) {
-    if (s.kind == Step::Kind::kEvent) s.event.key = key;
-  }
-  return steps;
-}
-
 std::vector<Step> interleave(const std::vector<Step>& a, const std::vector<Step>& b) {
   std::vector<Step> out;
   for (size_t i = 0; i < std::max(a.size(), b.size()); ++i) {
@@ -630,10 +623,9 @@ std::vector<Step> interleave(const std::vector<Step>& a, const std::vector<Step>
 
 constexpr int64_t kMergeWatermark = kT0 + 100'000;
 
-// One history twice: as given (under "anon" and "user") with "anon" then moved into "user", and
-// with every event under "user" from the start; then the same further steps for "user" on both.
-struct SplitAndWhole {
-  std::unique_ptr<InstanceDriver> split, whole;
+// One history twice (testing::split_and_whole), marking what each had fired before the same
+// further steps for "user" on both.
+struct Merged : testing::SplitAndWhole {
   size_t split_mark = 0, whole_mark = 0;  // "Trigger Fired" outputs before the further steps
 
   std::vector<Record> fired_since_mark(const InstanceDriver& d, size_t mark) const {
@@ -642,11 +634,8 @@ struct SplitAndWhole {
   }
 };
 
-SplitAndWhole split_and_whole(const TopologySpec& spec, const std::vector<Step>& history) {
-  SplitAndWhole r{InstanceDriver::create(spec), InstanceDriver::create(spec)};
-  r.split->run(history);
-  r.split->move("anon", "user");
-  r.whole->run(rekeyed(history, "user"));
+Merged merged(const TopologySpec& spec, const std::vector<Step>& history) {
+  Merged r{testing::split_and_whole(spec, history)};
   r.split_mark = r.split->outputs("Trigger Fired").size();
   r.whole_mark = r.whole->outputs("Trigger Fired").size();
   return r;
@@ -675,7 +664,7 @@ TEST(ThresholdTrigger, MovingAKeyFiresOnceForEachCrossingOfTheMergedHistory) {
                                   views("user", kT0 + 400'000, 7);
   for (const Case& c : cases) {
     SCOPED_TRACE(c.what);
-    SplitAndWhole r = split_and_whole(spec, c.history);
+    Merged r = merged(spec, c.history);
     EXPECT_EQ(r.split->query("user"), r.whole->query("user"));
     EXPECT_EQ(r.split_mark, r.whole_mark) << "as many fired for the person, on either key";
     EXPECT_EQ(r.split->query("anon"),

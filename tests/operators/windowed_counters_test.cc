@@ -123,23 +123,8 @@ struct Driver {
   }
 
   void send(const testing::EventMaker& maker) {
-    const TestEvent& e = maker.event();
-    std::vector<PropDraft> props;
-    for (const auto& [name, value] : e.string_props)
-      props.push_back({name, PropValue::of_string(value)});
-    for (const auto& [name, value] : e.number_props)
-      props.push_back({name, PropValue::of_double(value)});
-    EventDraft d;
-    d.key = e.key;
-    d.type = spec.types().find(e.type);
-    d.time = EventTime(e.time_ms);
-    d.amount = e.amount;
-    d.item = e.item;
-    d.props = props;
     BatchBuilder b;
-    b.add(d);
-    EventBatch batch = b.finish();
-    inst->on_event(EventRef(batch.events[0], *batch.payload), wm, rec);
+    inst->on_event(testing::add_test_event(b, maker.event(), spec.types()), wm, rec);
   }
   void watermark(int64_t t) {
     wm = EventTime(t);
@@ -722,27 +707,9 @@ TEST(WindowedCounters, SameResultForAnyWorkerCountBatchSizeAndInterleaving) {
 
 // ---- Identity resolution: moving "anon" into "user" ----
 
-// `steps` with every event under `key`.
-std::vector<Step> rekeyed(std::vector<Step> steps, const std::string& key) {
-  for (Step& s : steps) {
-    if (s.kind == Step::Kind::kEvent) s.event.key = key;
-  }
-  return steps;
-}
-
-// One history twice: as given (under "anon" and "user") with "anon" then moved into "user", and
-// with every event under "user" from the start.
-struct SplitAndWhole {
-  std::unique_ptr<InstanceDriver> split, whole;
-};
-
-SplitAndWhole split_and_whole(const TopologySpec& spec, const std::vector<Step>& history) {
-  SplitAndWhole r{InstanceDriver::create(spec), InstanceDriver::create(spec)};
-  r.split->run(history);
-  r.split->move("anon", "user");
-  r.whole->run(rekeyed(history, "user"));
-  return r;
-}
+using testing::rekeyed;
+using testing::split_and_whole;
+using testing::SplitAndWhole;
 
 // Runs `after` on both, one step at a time, and expects the same profile of "user" before and
 // after every step.
