@@ -20,9 +20,13 @@ Result<std::unique_ptr<Operator>> IdentityMerge::create(const OperatorArgs& args
     op->max_listed_ = static_cast<uint32_t>(value.as_int64());
   }
   op->linked_type_ = args.types.find(kIdentityLinkedType);
-  if (op->linked_type_ == EventTypeRegistry::kUnknown) {
-    return {Errc::kInvalidArgument,
-            "the topology must accept '" + std::string(kIdentityLinkedType) + "'"};
+  op->erased_type_ = args.types.find(kCustomerErasedType);
+  for (const EventType t : {op->linked_type_, op->erased_type_}) {
+    if (t == EventTypeRegistry::kUnknown) {
+      return {Errc::kInvalidArgument, "the topology must accept '" +
+                                          std::string(kIdentityLinkedType) + "' and '" +
+                                          std::string(kCustomerErasedType) + "'"};
+    }
   }
   return std::unique_ptr<Operator>(std::move(op));
 }
@@ -32,6 +36,10 @@ void IdentityMerge::on_new_slot(uint32_t slot) {
 }
 
 Flow IdentityMerge::on_event(const EventRef& event, Context& ctx) {
+  if (event.type() == erased_type_) {
+    ctx.erase_key();
+    return Flow::kDrop;
+  }
   if (event.type() != linked_type_) return Flow::kPass;
   const PropValue from = event.prop("from");
   const PropValue to = event.prop("to");

@@ -12,8 +12,10 @@ namespace eddy {
 // its links. On an "Identity Linked" marker for the identifier's own profile it moves that whole
 // profile, every operator's state, into the user's (Context::move_key_to); on the marker for the
 // user's profile it records the identifier and, when a move comes, holds the user's later events
-// until it has merged (Context::expect_key_from). Markers stop here: the profile's other operators
-// never see them.
+// until it has merged (Context::expect_key_from). On a "Customer Erased" event it erases the whole
+// profile (Context::erase_key): every operator drops the key's state, its timers and memberships,
+// and the stage forgets it. Markers and erasures stop here: the profile's other operators never
+// see them.
 //
 // Config: "max_listed" (default 100, 1..10000): identifiers listed per customer; links beyond it
 // still route and merge, and are counted as "unlisted".
@@ -42,6 +44,7 @@ class IdentityMerge final : public Operator {
   void add(Linked& linked, std::string_view id) const;
 
   EventType linked_type_;
+  EventType erased_type_;
   uint32_t max_listed_ = kDefaultMaxListed;
   std::vector<Linked> linked_;
 };

@@ -25,9 +25,13 @@ Result<std::unique_ptr<Operator>> IdentityResolver::create(const OperatorArgs& a
     return {Errc::kInvalidArgument, "the identity operator takes no config"};
   auto op = std::make_unique<IdentityResolver>();
   op->linked_type_ = args.types.find(kIdentityLinkedType);
-  if (op->linked_type_ == EventTypeRegistry::kUnknown) {
-    return {Errc::kInvalidArgument,
-            "the topology must accept '" + std::string(kIdentityLinkedType) + "'"};
+  op->erased_type_ = args.types.find(kCustomerErasedType);
+  for (const EventType t : {op->linked_type_, op->erased_type_}) {
+    if (t == EventTypeRegistry::kUnknown) {
+      return {Errc::kInvalidArgument, "the topology must accept '" +
+                                          std::string(kIdentityLinkedType) + "' and '" +
+                                          std::string(kCustomerErasedType) + "'"};
+    }
   }
   return std::unique_ptr<Operator>(std::move(op));
 }
@@ -38,6 +42,14 @@ void IdentityResolver::on_new_slot(uint32_t slot) {
 
 Flow IdentityResolver::on_event(const EventRef& event, Context& ctx) {
   Identity& id = ids_[ctx.slot()];
+  if (event.type() == erased_type_) {
+    // Copied first: rerouting emits, and the event's bytes may move.
+    const std::string customer = std::move(id.customer);
+    id = Identity{};
+    if (!customer.empty()) reroute(event, customer, ctx);
+    ctx.erase_key();
+    return Flow::kPass;  // to the identifier's own profile: its key is the event's
+  }
   const std::string_view user = string_prop(event, kUserIdProperty);
   if (user.empty()) {
     if (id.customer.empty()) {

@@ -10,7 +10,6 @@
 
 namespace eddy {
 
-inline constexpr std::string_view kIdentityLinkedType = "Identity Linked";
 inline constexpr std::string_view kIdentityConflictsOutput = "identity_conflicts";
 
 // The key of the profile stage behind an identity stage: the customer an identity resolver
@@ -32,6 +31,12 @@ std::string_view customer_key(const EventRef& event);
 // that profile into the user's, in the profile stage (IdentityMerge), before any later event of
 // either reaches it: two "Identity Linked" markers (props "from", "to", "moves", and "customer",
 // the profile each is for), one to each profile, sent together.
+//
+// A "Customer Erased" event forgets the identifier (Context::erase_key) and goes on to the profile
+// of the identifier itself and, when it is linked, to its customer's, whose stage erases them in
+// turn (IdentityMerge). The second copy follows the identifier's link markers from the same
+// instance, so it reaches the customer's profile after them, and a merge still on its way is held
+// for and erased with the rest.
 //
 // Profile (query on this stage): "identity": {"customer" (the user it is linked to, or itself),
 // "linked_ms" (when), "known" (came as a user id), "conflicts"}.
@@ -63,6 +68,7 @@ class IdentityResolver final : public Operator {
   void reroute(const EventRef& event, std::string_view customer, Context& ctx);
 
   EventType linked_type_;
+  EventType erased_type_;
   std::vector<Identity> ids_;
   std::vector<PropDraft> props_;  // scratch for emitted events
 };

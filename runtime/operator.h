@@ -85,6 +85,11 @@ class Context {
   // merged, and so does the stage's next snapshot. Every expected move must come, or the key's
   // input waits for ever: pair each expect_key_from with its move_key_to in one upstream step.
   virtual void expect_key_from(std::string_view from) = 0;
+  // Erasure of a customer's data: once the current event has passed the stage, every operator's
+  // state of the current key is dropped (Operator::move_key_out, its bytes thrown away), its
+  // timers die, and the stage forgets the key, which then answers no query and is in no snapshot.
+  // An event for the key afterwards starts it afresh.
+  virtual void erase_key() = 0;
 
   // Emits a new event for the current key. It goes through the rest of the stage's operators and
   // then to the stage's output. The draft's key is ignored: an operator emits for its own key.
@@ -145,9 +150,11 @@ class Operator {
   // histories interleave by time, a "first" keeps the earlier and a "last" the later.
   //
   // move_key_out writes the state of ctx.slot() for merge_key_in and then resets the slot to what
-  // on_new_slot gave it: the key stays known but holds nothing. The runtime has already cancelled
-  // the key's timers. It may emit through ctx (a segment the old key leaves). The default keeps
-  // nothing that follows a customer: it writes nothing and the state stays with the old key.
+  // on_new_slot gave it, because the stage then forgets the key and gives the slot to the next new
+  // one (on_new_slot is called again for it). The runtime has already cancelled the key's timers.
+  // It may emit through ctx (a segment the old key leaves). Erasure (Context::erase_key) calls it
+  // too and drops the bytes, so an operator whose per-key state may hold personal data must reset
+  // all of it here. The default is for operators without per-key state: it writes nothing.
   virtual void move_key_out(StateWriter& /*out*/, Context& /*ctx*/) {}
   // Merges what move_key_out wrote (on another instance of the same operator, of any key group,
   // possibly a worker of another process generation) into ctx.slot(), re-arming timers and

@@ -58,8 +58,10 @@ class StageInstance::Ctx final : public Context {
 
   void move_key_to(std::string_view into) override {
     if (!out_.moves_keys() || into.empty() || into == key()) return;
-    stage_.pending_move_ = PendingMove{slot_, std::string(into)};
+    stage_.pending_move_ = PendingMove{slot_, key_hash(), std::string(into)};
   }
+
+  void erase_key() override { stage_.pending_move_ = PendingMove{slot_, key_hash(), {}}; }
 
   void expect_key_from(std::string_view from) override {
     if (!out_.moves_keys() || from.empty() || from == key()) return;
@@ -87,6 +89,7 @@ class StageInstance::Visitor final : public KeyVisitor {
   EventTime watermark() const override { return watermark_; }
   uint32_t key_count() const override { return static_cast<uint32_t>(stage_.slots_.size()); }
   void visit(uint32_t slot, const std::function<void(Context&)>& fn) override {
+    if (!stage_.slots_.is_live(slot)) return;  // its key is gone; the slot waits for a new one
     Ctx ctx(stage_, slot, op_, watermark_, out_);
     ++stage_.depth_;
     fn(ctx);
@@ -157,7 +160,8 @@ uint32_t StageInstance::slot_for(const EventRef& event) {
 uint32_t StageInstance::slot_for(KeyHash hash, std::string_view key) {
   const KeySlots::Lookup found = slots_.find_or_add(hash, key);
   if (found.created) {
-    generations_.push_back(0);
+    // A reused slot keeps counting generations, so that timers of its former key stay dead.
+    if (found.slot == generations_.size()) generations_.push_back(0);
     for (auto& op : ops_)
       op->on_new_slot(found.slot);
   }
@@ -177,6 +181,9 @@ uint32_t StageInstance::prepare(const EventRef& event) {
 
 void StageInstance::on_event(const EventRef& event, uint32_t slot, EventTime watermark,
                              StageOutput& out) {
+  // An earlier event of the same run may have moved or erased this key since prepare(), and its
+  // slot may then be free or another key's.
+  if (!slots_.holds(slot, event.key_hash())) slot = prepare(event);
   ++depth_;
   run_chain(0, event, slot, watermark, out, Origin::kInput);
   if (--depth_ == 0) finish_event(out, watermark);
@@ -184,13 +191,19 @@ void StageInstance::on_event(const EventRef& event, uint32_t slot, EventTime wat
 
 void StageInstance::finish_event(StageOutput& out, EventTime watermark) {
   if (pending_move_) {
-    const PendingMove move = std::move(*pending_move_);
+    PendingMove move = std::move(*pending_move_);
     pending_move_.reset();
-    const KeyHash from = slots_.hash(move.slot);
-    auto state = move_key_out(from, watermark, out);
-    out.move_key(stage_, std::make_shared<const KeyMove>(
-                             KeyMove{std::string(slots_.key(move.slot)), from, move.into,
-                                     hash_key(move.into), std::move(state).value_or("")}));
+    std::string from(slots_.key(move.slot));
+    if (slots_.holds(move.slot, move.key)) {
+      auto state = move_key_out(move.key, watermark, out);
+      // An erasure moves the state nowhere: its bytes are dropped here.
+      if (!move.into.empty()) {
+        const KeyHash into = hash_key(move.into);
+        out.move_key(stage_, std::make_shared<const KeyMove>(
+                                 KeyMove{std::move(from), move.key, std::move(move.into), into,
+                                         std::move(state).value_or("")}));
+      }
+    }
   }
   if (!scratch_.empty()) scratch_.clear();
 }
@@ -252,6 +265,7 @@ std::optional<std::string> StageInstance::move_key_out(KeyHash key, EventTime wa
     bytes.end_nested(mark);
   }
   if (--depth_ == 0 && !scratch_.empty()) scratch_.clear();
+  slots_.remove(key);
   return bytes.take();
 }
 
@@ -285,9 +299,13 @@ Status StageInstance::merge_key_in(KeyHash hash, std::string_view key, std::stri
 std::optional<boost::json::object> StageInstance::query(KeyHash key, EventTime now) const {
   auto slot = slots_.find(key);
   if (!slot) return std::nullopt;
+  return query_slot(*slot, now);
+}
+
+boost::json::object StageInstance::query_slot(uint32_t slot, EventTime now) const {
   boost::json::object out;
   for (const auto& op : ops_)
-    op->on_query(*slot, now, out);
+    op->on_query(slot, now, out);
   return out;
 }
 

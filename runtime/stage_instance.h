@@ -70,8 +70,8 @@ class StageInstance {
                  StageOutput& out);
 
   // Identity resolution (Operator::move_key_out): every operator's state of `key` as bytes for
-  // merge_key_in, after which the key holds nothing and has no timers; nullopt for a key the
-  // instance does not know.
+  // merge_key_in, after which the instance forgets the key (its slot goes to a later new key);
+  // nullopt for a key the instance does not know.
   std::optional<std::string> move_key_out(KeyHash key, EventTime watermark, StageOutput& out);
   // Merges bytes of move_key_out (from an instance of the same stage, any key group) into `key`,
   // which is created if new.
@@ -80,11 +80,14 @@ class StageInstance {
 
   // The answer of every operator about one key, merged into one object; nullopt for an unknown key.
   std::optional<boost::json::object> query(KeyHash key, EventTime now) const;
+  // The same for a slot, whether or not a key holds it (tests check what a freed slot keeps).
+  boost::json::object query_slot(uint32_t slot, EventTime now) const;
   // Runs `fn` on every key of the instance (for scatter-gather queries over all keys).
   template <typename Fn>
   void for_each_key(Fn&& fn) const {
-    for (uint32_t s = 0; s < slots_.size(); ++s)
-      fn(s, slots_.key(s));
+    for (uint32_t s = 0; s < slots_.size(); ++s) {
+      if (slots_.is_live(s)) fn(s, slots_.key(s));
+    }
   }
   const Operator& op(size_t i) const { return *ops_[i]; }
   Operator& mutable_op(size_t i) { return *ops_[i]; }
@@ -120,9 +123,11 @@ class StageInstance {
   KeySlots slots_;
   std::vector<uint32_t> generations_;  // [slot]: see TimerService::Timer::generation
   TimerService timers_;
-  // A move_key_to asked for while an event was handled, done once it has passed the stage.
+  // A move_key_to (or, with no `into`, an erase_key) asked for while an event was handled, done
+  // once it has passed the stage.
   struct PendingMove {
     uint32_t slot;
+    KeyHash key;
     std::string into;
   };
   void finish_event(StageOutput& out, EventTime watermark);

@@ -605,7 +605,7 @@ WorkerMetrics Worker::metrics() const {
   for (uint32_t s = 0; s < stage_count_; ++s) {
     m.inbox_events.push_back(fabric_.inboxes[id_.value()]->queued_events(StageId(s)));
     for (KeyGroup g : owned_) {
-      m.keys += instances_[s][g.value()]->slots().size();
+      m.keys += instances_[s][g.value()]->slots().key_count();
       m.timers += instances_[s][g.value()]->pending_timers();
     }
   }

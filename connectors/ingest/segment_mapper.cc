@@ -346,9 +346,11 @@ std::optional<IngestError> SegmentMapper::resolve_type(SegmentCall call, const o
   }
   if (!event->is_string()) return invalid("event", "must be a string");
   f.event_name = event->get_string();
-  // A track call named like another call ("page") is not that call: it takes the catch-all.
+  // A track call named like another call ("page") is not that call, nor one named like a control
+  // event of identity resolution: each takes the catch-all.
   const bool known = types_.find(f.event_name) != EventTypeRegistry::kUnknown &&
-                     !segment_call_from_name(f.event_name);
+                     !segment_call_from_name(f.event_name) &&
+                     !is_identity_control_event(f.event_name);
   if (known) return std::nullopt;
   if (track_ == EventTypeRegistry::kUnknown) {
     return error(IngestErrc::kUnknownEventType,

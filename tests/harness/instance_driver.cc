@@ -39,14 +39,20 @@ void InstanceDriver::watermark(int64_t t) {
 void InstanceDriver::move(const std::string& from, const std::string& into,
                           InstanceDriver* target) {
   InstanceDriver& to = target != nullptr ? *target : *this;
+  const auto slot = instance_->slots().find(hash_key(from));
   auto bytes = instance_->move_key_out(hash_key(from), watermark_, *this);
   ASSERT_TRUE(bytes.has_value()) << "no key '" << from << "' to move";
+  ASSERT_FALSE(instance_->slots().find(hash_key(from))) << "a moved key must be forgotten";
+  moved_away_[from] = instance_->query_slot(*slot, watermark_);
   const Status merged = to.instance_->merge_key_in(hash_key(into), into, *bytes, to.watermark_, to);
   ASSERT_TRUE(merged.is_ok()) << merged.to_string();
 }
 
 std::optional<boost::json::object> InstanceDriver::query(const std::string& key) const {
-  return instance_->query(hash_key(key), watermark_);
+  if (auto answer = instance_->query(hash_key(key), watermark_)) return answer;
+  const auto moved = moved_away_.find(key);
+  if (moved == moved_away_.end()) return std::nullopt;
+  return moved->second;
 }
 
 std::vector<CollectingSink::Record> InstanceDriver::outputs(std::string_view type) const {

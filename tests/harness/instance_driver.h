@@ -1,6 +1,7 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +35,9 @@ class InstanceDriver final : private StageOutput {
   // key group's instance of the same stage). Fails the test on an error.
   void move(const std::string& from, const std::string& into, InstanceDriver* target = nullptr);
 
+  // A key this driver moved away is forgotten by the instance, and its slot goes to the next new
+  // key; its query answers what the slot held right after the move, which must be what a new key
+  // starts from: how the merge tests check that move_key_out resets everything.
   std::optional<boost::json::object> query(const std::string& key) const;
   // What reached the stage's output (every event that passed every operator, emitted ones
   // included), in order.
@@ -51,6 +55,7 @@ class InstanceDriver final : private StageOutput {
   const TopologySpec* spec_ = nullptr;
   std::unique_ptr<StageInstance> instance_;
   EventTime watermark_ = kMinEventTime;
+  std::map<std::string, boost::json::object> moved_away_;  // key -> its slot after the move
   std::vector<CollectingSink::Record> outputs_;
 };
 

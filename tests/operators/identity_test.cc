@@ -23,14 +23,15 @@ using testing::HarnessOptions;
 using testing::Step;
 
 TopologySpec topology() {
-  auto spec = TopologyBuilder("identities", testing::test_registry())
-                  .accept_types({"Product Viewed", "identify", "Identity Linked"})
-                  .stage("identity", "identifier")
-                  .op("identity", "identity")
-                  .key_by("profiles", "customer", customer_key)
-                  .op("merge", "identity_merge")
-                  .op("views", "keyed_counter", {{"label", "views"}})
-                  .build();
+  auto spec =
+      TopologyBuilder("identities", testing::test_registry())
+          .accept_types({"Product Viewed", "identify", "Identity Linked", "Customer Erased"})
+          .stage("identity", "identifier")
+          .op("identity", "identity")
+          .key_by("profiles", "customer", customer_key)
+          .op("merge", "identity_merge")
+          .op("views", "keyed_counter", {{"label", "views"}})
+          .build();
   EXPECT_TRUE(spec.is_ok()) << spec.status().to_string();
   return std::move(spec).value();
 }
@@ -104,7 +105,7 @@ TEST(Identity, AnAnonymousHistoryMovesIntoTheUserItIsLinkedTo) {
       EXPECT_EQ(linked(*h, user), (std::vector<std::string>{"a" + std::to_string(u) + ".0",
                                                             "a" + std::to_string(u) + ".1",
                                                             "a" + std::to_string(u) + ".2"}));
-      EXPECT_EQ(views(*h, "a" + std::to_string(u) + ".0"), 0) << "moved, not copied";
+      EXPECT_EQ(views(*h, "a" + std::to_string(u) + ".0"), -1) << "moved and forgotten";
     }
     EXPECT_TRUE(h->side_output("*").empty());
   }
@@ -243,7 +244,7 @@ TEST(Identity, MergesInFlightAtASnapshotAreRestoredAsIfNeverStopped) {
       const std::string user = "u" + std::to_string(u);
       EXPECT_EQ(views(*restored, user), views(*reference, user)) << "in the snapshot: " << user;
       EXPECT_EQ(views(*restored, user), 11) << "in the snapshot: " << user;
-      EXPECT_EQ(views(*restored, "a" + std::to_string(u) + ".0"), 0) << "moved before the cut";
+      EXPECT_EQ(views(*restored, "a" + std::to_string(u) + ".0"), -1) << "moved before the cut";
     }
 
     for (int round = 0; round < 5; ++round) {
@@ -258,6 +259,94 @@ TEST(Identity, MergesInFlightAtASnapshotAreRestoredAsIfNeverStopped) {
       // the late id's 2 views and identify.
       EXPECT_EQ(views(*live, user), 11 + 5 * (2 + 9 + 3)) << user;
     }
+  }
+}
+
+// What DELETE /v1/customers/{id} sends: one erasure per identifier of the customer.
+std::vector<Step> erase_user(int u, int64_t t) {
+  const std::string user = "u" + std::to_string(u);
+  std::vector<Step> steps{ev(user, "Customer Erased", t)};
+  for (int a = 0; a < 3; ++a)
+    steps.push_back(ev("a" + std::to_string(u) + "." + std::to_string(a), "Customer Erased", t));
+  return steps;
+}
+
+bool holds_text(const std::vector<Engine::KeyGroupState>& groups, const std::string& text) {
+  for (const auto& g : groups) {
+    if (g.bytes.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::vector<Engine::KeyGroupState> snapshot_of(Engine& e) {
+  Collector snap;
+  EXPECT_TRUE(e.snapshot_key_groups(
+                   [&](Engine::KeyGroupState g) {
+                     std::lock_guard lock(snap.mu);
+                     snap.groups.push_back(std::move(g));
+                   },
+                   [&](std::chrono::microseconds) { snap.done.set_value(); })
+                  .is_ok());
+  snap.done.get_future().wait();
+  return std::move(snap.groups);
+}
+
+TEST(IdentityErasure, ForgetsTheCustomerAndEveryLinkedIdOnEveryWorkerAndLeavesOthersAlone) {
+  for (uint64_t seed = 1; seed <= 12; ++seed) {
+    const HarnessOptions options = HarnessOptions::random(seed);
+    SCOPED_TRACE(options.describe());
+    std::vector<Step> steps = script(/*before=*/2, /*after=*/1);
+    // Erased right behind the links, so that with small batches merges are still on their way.
+    for (int u = 0; u < 5; ++u) {
+      for (Step& e : erase_user(u, 900 + u))
+        steps.push_back(std::move(e));
+    }
+    steps.push_back(Step::watermark(1000));
+    auto h = run(steps, options);
+    for (int u = 0; u < 10; ++u) {
+      const std::string user = "u" + std::to_string(u);
+      SCOPED_TRACE(user);
+      const bool erased = u < 5;
+      EXPECT_EQ(views(*h, user), erased ? -1 : 14);
+      for (int a = 0; a < 3; ++a) {
+        const std::string anon = "a" + std::to_string(u) + "." + std::to_string(a);
+        EXPECT_EQ(h->query("identity", anon).is_ok(), !erased) << anon;
+        EXPECT_EQ(views(*h, anon), -1) << anon;
+      }
+      EXPECT_EQ(h->query("identity", user).is_ok(), !erased);
+    }
+    EXPECT_TRUE(h->side_output("*").empty());
+  }
+}
+
+TEST(IdentityErasure, NoSnapshotHoldsAnErasedIdAndANewEventStartsAfresh) {
+  for (uint32_t workers : {1u, 3u}) {
+    SCOPED_TRACE("workers " + std::to_string(workers));
+    auto e = start(workers);
+    submit(*e, script(2, 1));
+    std::vector<Step> erase;
+    for (int u = 0; u < 5; ++u) {
+      for (Step& s : erase_user(u, 900 + u))
+        erase.push_back(std::move(s));
+    }
+    submit(*e, erase);
+    ASSERT_TRUE(e->sync().is_ok());
+    const auto groups = snapshot_of(*e);
+    for (int u = 0; u < 10; ++u) {
+      const std::string user = "u" + std::to_string(u);
+      EXPECT_EQ(holds_text(groups, user), u >= 5) << user;
+      EXPECT_EQ(holds_text(groups, "a" + std::to_string(u) + ".1"), u >= 5) << user;
+    }
+
+    // Restored elsewhere, the erased customers stay gone; one who comes back starts from nothing.
+    auto restored = start(workers == 1 ? 2 : 1);
+    ASSERT_TRUE(restored->restore_key_groups(groups).is_ok());
+    EXPECT_EQ(views(*restored, "u0"), -1);
+    EXPECT_EQ(views(*restored, "u7"), 14);
+    submit(*restored, {user_view("u0", 2000), anon_view("a0.1", 2001)});
+    ASSERT_TRUE(restored->sync().is_ok());
+    EXPECT_EQ(views(*restored, "u0"), 1) << "a new customer of the same id";
+    EXPECT_EQ(views(*restored, "a0.1"), 1) << "no longer linked to u0";
   }
 }
 

@@ -195,7 +195,7 @@ TEST(Engine, AnswersKeyQueriesOnTheOwnerAndGathersOverAllWorkers) {
                   ->run_on_all(
                       [&](Worker& w) {
                         for (KeyGroup g : w.owned_groups())
-                          keys += w.instance(StageId(0), g)->slots().size();
+                          keys += w.instance(StageId(0), g)->slots().key_count();
                       },
                       [&] { done.set_value(); })
                   .is_ok());

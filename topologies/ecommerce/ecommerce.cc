@@ -24,7 +24,7 @@ std::span<const std::string_view> ecommerce_event_types() {
       "Email Opened", "Unsubscribed",
       // Derived by the operators (docs/event-model.md).
       "Session Ended", "Cart Abandoned", "Lifecycle Changed", "Trigger Fired", "Segment Entered",
-      "Segment Exited", "Identity Linked",
+      "Segment Exited", "Identity Linked", "Customer Erased",
       "track" /* ingest's catch-all for unknown track names */};
   return kTypes;
 }
