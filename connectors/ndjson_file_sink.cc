@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "runtime/ndjson_redaction.h"
+
 namespace eddy {
 
 std::string event_to_json(const EventRef& event, const EventTypeRegistry& types) {
@@ -45,7 +47,7 @@ Result<std::unique_ptr<NdjsonFileSink>> NdjsonFileSink::open(
     const std::string& path, std::shared_ptr<const EventTypeRegistry> types) {
   std::FILE* f = std::fopen(path.c_str(), "ae");
   if (f == nullptr) return {Errc::kIo, path + ": " + std::strerror(errno)};
-  return std::unique_ptr<NdjsonFileSink>(new NdjsonFileSink(f, std::move(types)));
+  return std::unique_ptr<NdjsonFileSink>(new NdjsonFileSink(f, path, std::move(types)));
 }
 
 NdjsonFileSink::~NdjsonFileSink() {
@@ -59,11 +61,25 @@ void NdjsonFileSink::write(const EventBatch& batch) {
     text.push_back('\n');
   }
   std::lock_guard lock(mu_);
-  if (std::fwrite(text.data(), 1, text.size(), file_) != text.size() || std::fflush(file_) != 0) {
+  if (file_ == nullptr || std::fwrite(text.data(), 1, text.size(), file_) != text.size() ||
+      std::fflush(file_) != 0) {
     ++failed_;
     return;
   }
   written_ += batch.size();
+}
+
+Result<uint64_t> NdjsonFileSink::erase_customers(const std::unordered_set<std::string>& ids) {
+  // Writers wait meanwhile: the file is read and written again, which takes as long as it is big.
+  std::lock_guard lock(mu_);
+  if (file_ != nullptr) std::fflush(file_);
+  auto removed = remove_lines_mentioning(path_, ids);
+  if (removed && *removed == 0) return removed;
+  // The path names the rewritten file now (or, after a failure, still the old one).
+  if (file_ != nullptr) std::fclose(file_);
+  file_ = std::fopen(path_.c_str(), "ae");
+  if (file_ == nullptr) return Status{Errc::kIo, path_ + ": " + std::strerror(errno)};
+  return removed;
 }
 
 uint64_t NdjsonFileSink::written() const {

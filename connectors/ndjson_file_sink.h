@@ -24,15 +24,18 @@ class NdjsonFileSink final : public Sink {
   ~NdjsonFileSink() override;
 
   void write(const EventBatch& batch) override;
+  // Rewrites the file without the lines that mention the ids (runtime/ndjson_redaction.h).
+  Result<uint64_t> erase_customers(const std::unordered_set<std::string>& ids) override;
   uint64_t written() const;
   uint64_t failed_writes() const;
 
  private:
-  NdjsonFileSink(std::FILE* file, std::shared_ptr<const EventTypeRegistry> types)
-      : file_(file), types_(std::move(types)) {}
+  NdjsonFileSink(std::FILE* file, std::string path, std::shared_ptr<const EventTypeRegistry> types)
+      : file_(file), path_(std::move(path)), types_(std::move(types)) {}
 
   mutable std::mutex mu_;
-  std::FILE* file_;
+  std::FILE* file_;  // null after a reopen failed: writes then fail and are counted
+  std::string path_;
   std::shared_ptr<const EventTypeRegistry> types_;
   uint64_t written_ = 0;
   uint64_t failed_ = 0;

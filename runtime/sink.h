@@ -2,10 +2,12 @@
 
 #include <mutex>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "runtime/batch_builder.h"
 #include "runtime/event.h"
+#include "runtime/status.h"
 
 namespace eddy {
 
@@ -17,6 +19,12 @@ class Sink {
  public:
   virtual ~Sink() = default;
   virtual void write(const EventBatch& batch) = 0;
+  // Customer erasure: removes what the sink keeps of the customers these ids name (lines of files
+  // it wrote, events it still holds) and says how many events went. Called from the
+  // checkpointer's thread while writes go on. The default keeps nothing.
+  virtual Result<uint64_t> erase_customers(const std::unordered_set<std::string>& /*ids*/) {
+    return uint64_t{0};
+  }
 };
 
 // Keeps copies of everything written to it; for tests and small tools.

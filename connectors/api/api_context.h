@@ -33,10 +33,18 @@ struct ApiContext {
   std::function<Status(std::function<void(Result<boost::json::object>)> done)> checkpoint;
   // True once the engine has restored its state and may take traffic (/readyz).
   std::function<bool()> ready = [] { return true; };
+  // Erasure (DELETE /v1/customers/{id}): hands the batch of erasure events to the durable intake;
+  // `done` gets ok once the batch is durable and taken by the engine, or why it is not. A status
+  // other than ok means nothing was taken and `done` will not be called. Unset: the route answers
+  // 404 not_enabled.
+  std::function<Status(const EventBatch& batch, std::function<void(Status)> done)> erase;
+  // The time erasure events carry.
+  const Clock* clock = nullptr;
 };
 
 // GET /v1/customers/{id}, GET /v1/customers/{id}/segments, GET /v1/customers/{id}/identities; any
-// identifier linked to a customer answers for that customer.
+// identifier linked to a customer answers for that customer. DELETE /v1/customers/{id} erases the
+// customer and every identifier linked to it.
 void add_customer_routes(Router& router, const ApiContext& api);
 // GET /v1/segments, PUT and DELETE /v1/segments/{id}, GET /v1/segments/{id}/members,
 // GET /v1/segments/{id}/changes.

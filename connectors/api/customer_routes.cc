@@ -1,6 +1,11 @@
+#include <algorithm>
 #include <boost/json/serialize.hpp>
+#include <cstdio>
+#include <random>
 
 #include "connectors/api/api_context.h"
+#include "runtime/batch_builder.h"
+#include "runtime/identity_fields.h"
 
 namespace eddy {
 
@@ -97,9 +102,89 @@ void add_customer_route(Router& router, const ApiContext& api, const char* path,
              });
 }
 
+// A receipt id for an erasure: random, so that it tells nothing about whom it erased.
+std::string erasure_receipt_id() {
+  static thread_local std::mt19937_64 random{std::random_device{}()};
+  char hex[33];
+  std::snprintf(hex, sizeof hex, "%016llx%016llx", static_cast<unsigned long long>(random()),
+                static_cast<unsigned long long>(random()));
+  return std::string("erasure_") + hex;
+}
+
+// One "Customer Erased" event per identifier, keyed by it (operators/identity_resolver.h).
+EventBatch erasure_batch(const ApiContext& api, const std::vector<std::string>& ids) {
+  const EventType erased = api.engine->topology().types().find(kCustomerErasedType);
+  const WallTime now = api.clock != nullptr ? api.clock->now() : SystemClock().now();
+  BatchBuilder builder;
+  for (const std::string& id : ids) {
+    EventDraft d;
+    d.key = id;
+    d.type = erased;
+    d.time = EventTime(now.value());
+    builder.add(d);
+  }
+  return builder.finish();
+}
+
+// The customer's id and every identifier the profile lists as linked to it, and how many links it
+// could not list.
+std::pair<std::vector<std::string>, int64_t> identities_of(const std::string& customer,
+                                                           const boost::json::object& profile) {
+  std::vector<std::string> ids{customer};
+  int64_t unlisted = 0;
+  if (const auto* found = profile.if_contains("identities")) {
+    const auto& identities = found->as_object();
+    for (const auto& linked : identities.at("linked").as_array())
+      ids.emplace_back(linked.as_string());
+    unlisted = identities.at("unlisted").to_number<int64_t>();
+  }
+  return {std::move(ids), unlisted};
+}
+
+// DELETE /v1/customers/{id}: reads the identities of the customer {id} belongs to from its
+// profile, then logs one erasure event per identifier and answers once they are durable. The
+// profile stage erases the profile when the events reach it; the next checkpoint removes the files
+// that still hold the customer's data (runtime/durability/checkpointer.h).
+void erase_customer(const ApiContext& api, const std::string& id, const Responder& respond) {
+  if (!api.erase || api.identity_stage.empty()) {
+    return respond(error_response(http::status::not_found, "not_enabled",
+                                  "this eddy cannot erase customers (it runs without a "
+                                  "write-ahead log, or its topology has no identity stage)"));
+  }
+  resolve_customer(api, id, respond, [&api, respond, id](std::string customer) {
+    Status s = api.engine->query_key(
+        stage_named(api, api.profile_stage), customer,
+        [&api, respond, id, customer](Result<boost::json::object> answer) {
+          if (!answer) {
+            respond(answer.status().code() == Errc::kNotFound ? unknown_customer(id)
+                                                              : engine_error(answer.status()));
+            return;
+          }
+          auto [ids, unlisted] = identities_of(customer, *answer);
+          if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+          boost::json::object receipt{{"receipt_id", erasure_receipt_id()},
+                                      {"customer_id", customer},
+                                      {"identities_erased", ids.size()},
+                                      {"unlisted_identities", unlisted},
+                                      {"files_purged", "at the next checkpoint"}};
+          Status taken = api.erase(
+              erasure_batch(api, ids), [respond, receipt = std::move(receipt)](Status durable) {
+                if (!durable) return respond(engine_error(durable));
+                respond(json_response(http::status::accepted, boost::json::serialize(receipt)));
+              });
+          if (!taken) respond(engine_error(taken));
+        });
+    if (!s) respond(engine_error(s));
+  });
+}
+
 }  // namespace
 
 void add_customer_routes(Router& router, const ApiContext& api) {
+  router.add(http::verb::delete_, "/v1/customers/{id}", RouteAccess::kToken,
+             [&api](HttpRequest& req, Responder respond) {
+               erase_customer(api, std::string(req.param("id")), respond);
+             });
   add_customer_route(router, api, "/v1/customers/{id}",
                      [](boost::json::object profile, boost::json::object& out) {
                        for (auto& [k, v] : profile)

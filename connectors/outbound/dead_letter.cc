@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "runtime/ndjson_redaction.h"
+
 namespace eddy {
 
 const char* dead_letter_reason_name(DeadLetterReason reason) {
@@ -56,15 +58,27 @@ Result<std::shared_ptr<DeadLetterFile>> DeadLetterFile::open(const std::string& 
 }
 
 DeadLetterFile::~DeadLetterFile() {
-  std::fclose(file_);
+  if (file_ != nullptr) std::fclose(file_);
 }
 
 Status DeadLetterFile::append(std::string_view line) {
   std::lock_guard lock(mu_);
-  const bool ok = std::fwrite(line.data(), 1, line.size(), file_) == line.size() &&
+  const bool ok = file_ != nullptr &&
+                  std::fwrite(line.data(), 1, line.size(), file_) == line.size() &&
                   std::fputc('\n', file_) != EOF && std::fflush(file_) == 0;
   if (!ok) return {Errc::kIo, "dead-letter file " + path_ + ": " + std::strerror(errno)};
   return Status::ok();
+}
+
+Result<uint64_t> DeadLetterFile::erase_customers(const std::unordered_set<std::string>& ids) {
+  std::lock_guard lock(mu_);
+  auto removed = remove_lines_mentioning(path_, ids);
+  if (removed && *removed == 0) return removed;
+  if (file_ != nullptr) std::fclose(file_);
+  file_ = std::fopen(path_.c_str(), "ae");
+  if (file_ == nullptr)
+    return Status{Errc::kIo, "dead-letter file " + path_ + ": " + std::strerror(errno)};
+  return removed;
 }
 
 }  // namespace eddy

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 
 #include "runtime/ids.h"
 #include "runtime/status.h"
@@ -52,13 +53,16 @@ class DeadLetterFile {
   DeadLetterFile& operator=(const DeadLetterFile&) = delete;
 
   Status append(std::string_view line);
+  // Customer erasure: rewrites the file without the lines that mention the ids
+  // (runtime/ndjson_redaction.h); appends wait meanwhile.
+  Result<uint64_t> erase_customers(const std::unordered_set<std::string>& ids);
   const std::string& path() const { return path_; }
 
  private:
   DeadLetterFile(std::FILE* file, std::string path) : file_(file), path_(std::move(path)) {}
 
   std::mutex mu_;
-  std::FILE* file_;
+  std::FILE* file_;  // null after a reopen failed: appends then fail
   std::string path_;
 };
 

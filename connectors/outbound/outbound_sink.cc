@@ -87,6 +87,7 @@ Status OutboundSink::add_endpoints(std::vector<WebhookEndpoint> endpoints,
       auto opened = DeadLetterFile::open(path);
       if (!opened) return opened.status();
       file = std::move(opened).value();
+      dead_letter_files_.push_back(file);
     }
     options.dead_letters = file;
     options.clock = clock_;
@@ -189,6 +190,16 @@ void OutboundSink::notify_drained() {
   // cannot fall between that check and the wait.
   { std::lock_guard lock(drain_mu_); }
   drained_cv_.notify_all();
+}
+
+Result<uint64_t> OutboundSink::erase_customers(const std::unordered_set<std::string>& ids) {
+  uint64_t erased = 0;
+  for (const auto& file : dead_letter_files_) {
+    auto n = file->erase_customers(ids);
+    if (!n) return n;
+    erased += *n;
+  }
+  return erased;
 }
 
 }  // namespace eddy

@@ -73,6 +73,9 @@ class OutboundSink final : public Sink {
   OutboundSink& operator=(const OutboundSink&) = delete;
 
   void write(const EventBatch& batch) override;
+  // The dead-letter files' lines about these customers. Events still queued or waiting for a
+  // retry are delivered as they are: they left the dataflow before the erasure.
+  Result<uint64_t> erase_customers(const std::unordered_set<std::string>& ids) override;
 
   // Stops taking events (later writes are dead-lettered with reason "shutdown"), keeps delivering
   // what is queued, in flight or due for a retry until `deadline`, then dead-letters what is left
@@ -101,6 +104,7 @@ class OutboundSink final : public Sink {
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   std::vector<std::shared_ptr<OutboundEndpoint>> endpoints_;
+  std::vector<std::shared_ptr<DeadLetterFile>> dead_letter_files_;  // each once
   std::vector<std::thread> threads_;
 
   mutable std::mutex drain_mu_;

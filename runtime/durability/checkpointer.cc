@@ -23,7 +23,8 @@ struct Cut {
   Status failed;
 };
 
-Status start_cut(Engine& engine, Journal& journal, const std::shared_ptr<Cut>& cut) {
+Status start_cut(Engine& engine, Journal& journal, const std::shared_ptr<Cut>& cut,
+                 bool new_segment) {
   auto fail = [cut](const Status& s) {
     std::lock_guard lock(cut->mu);
     if (cut->failed.is_ok()) cut->failed = s;
@@ -51,7 +52,7 @@ Status start_cut(Engine& engine, Journal& journal, const std::shared_ptr<Cut>& c
             });
         if (!s) fail(s);
       },
-      fail);
+      fail, new_segment);
 }
 
 }  // namespace
@@ -102,6 +103,17 @@ Result<CheckpointInfo> Checkpointer::checkpoint_now() {
   return future.get();
 }
 
+void Checkpointer::note_erasure(const std::vector<std::string>& ids) {
+  std::lock_guard lock(erasures_mu_);
+  ++erasures_;
+  erased_ids_.insert(ids.begin(), ids.end());
+}
+
+uint64_t Checkpointer::erasures_pending() const {
+  std::lock_guard lock(erasures_mu_);
+  return erasures_ - erasures_purged_;
+}
+
 CheckpointMetrics Checkpointer::metrics() const {
   std::lock_guard lock(mu_);
   return metrics_;
@@ -145,7 +157,17 @@ Result<CheckpointInfo> Checkpointer::take() {
   auto writer = store_.begin(id);
   if (!writer) return writer.status();
   auto cut = std::make_shared<Cut>();
-  if (Status s = start_cut(engine_, journal_, cut); !s) return s;
+  // Read before the cut: an erasure acknowledged later may be after it.
+  uint64_t erasures;
+  uint64_t purging;
+  std::unordered_set<std::string> erased_ids;
+  {
+    std::lock_guard lock(erasures_mu_);
+    erasures = erasures_;
+    purging = erasures_ - erasures_purged_;
+    erased_ids = erased_ids_;
+  }
+  if (Status s = start_cut(engine_, journal_, cut, purging > 0); !s) return s;
 
   const auto deadline = started + std::chrono::milliseconds(settings_.timeout_ms);
   CheckpointInfo info;
@@ -191,11 +213,27 @@ Result<CheckpointInfo> Checkpointer::take() {
   info.worst_pause = cut->worst_pause;
   info.duration = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
-  // The checkpoint stands once committed; tidying after it may fail without undoing it.
-  if (Status s = store_.prune(settings_.keep); !s)
-    log_line(LogLevel::kWarn, "could not remove old checkpoints", {{"error", s.message()}});
-  if (Status s = release_log(); !s)
-    log_line(LogLevel::kWarn, "could not remove old log segments", {{"error", s.message()}});
+  // The checkpoint stands once committed; tidying after it may fail without undoing it, and an
+  // erasure it should have completed then waits for the next one.
+  Status pruned = store_.prune(purging > 0 ? 1 : settings_.keep);
+  if (!pruned)
+    log_line(LogLevel::kWarn, "could not remove old checkpoints", {{"error", pruned.message()}});
+  Status released = release_log();
+  if (!released)
+    log_line(LogLevel::kWarn, "could not remove old log segments", {{"error", released.message()}});
+  if (purging > 0 && pruned && released) {
+    Status outputs = erase_outputs_ ? erase_outputs_(erased_ids) : Status{};
+    if (!outputs) {
+      log_line(LogLevel::kWarn, "could not erase customers from the output files",
+               {{"error", outputs.message()}});
+    } else {
+      std::lock_guard lock(erasures_mu_);
+      erasures_purged_ = erasures;
+      for (const std::string& id : erased_ids)
+        erased_ids_.erase(id);
+      info.erasures_purged = purging;
+    }
+  }
   return info;
 }
 
@@ -215,7 +253,8 @@ void Checkpointer::record(const Result<CheckpointInfo>& result) {
               {"bytes", result->bytes},
               {"parts", result->parts},
               {"ms", result->duration.count()},
-              {"worst_worker_pause_us", result->worst_pause.count()}});
+              {"worst_worker_pause_us", result->worst_pause.count()},
+              {"erasures_purged", result->erasures_purged}});
   } else {
     log_line(LogLevel::kError, "checkpoint failed; the previous ones are intact",
              {{"error", result.status().message()}});

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -7,6 +8,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "runtime/clock.h"
@@ -41,6 +43,8 @@ struct CheckpointInfo {
   std::chrono::milliseconds duration{0};
   // The longest any worker stopped handling events to copy its key groups.
   std::chrono::microseconds worst_pause{0};
+  // Erasures this checkpoint completed: no older checkpoint and no log before its cut is left.
+  uint64_t erasures_purged = 0;
 };
 
 struct CheckpointMetrics {
@@ -59,6 +63,12 @@ struct CheckpointMetrics {
 // the extras, then the manifest; older checkpoints beyond `keep` are removed and the log before
 // the oldest kept one is released. A failed checkpoint removes what it wrote and leaves the
 // previous ones as they were.
+//
+// Erasure: once an erasure of a customer is acknowledged (note_erasure), the next checkpoint cut
+// starts a new log segment and, once written, is the only one kept: every older checkpoint and
+// every log segment before its cut, which still held the erased data, are deleted, and the
+// output eraser removes the customer from the files the sinks wrote. An erasure acknowledged
+// while a checkpoint is being taken waits for the next one, since the cut may have come before it.
 //
 // Threading contract: request(), checkpoint_now() and metrics() from any thread; callbacks run
 // on the checkpointer's thread.
@@ -89,6 +99,17 @@ class Checkpointer {
 
   CheckpointMetrics metrics() const;
 
+  // An erasure of the customer these ids name is durable in the log and taken by the engine; the
+  // next checkpoint completes it. Any thread.
+  void note_erasure(const std::vector<std::string>& ids);
+  // Erasures acknowledged that no checkpoint has completed yet.
+  uint64_t erasures_pending() const;
+  // Removes the customers these ids name from what the sinks wrote (Sink::erase_customers); run
+  // by a checkpoint that completes erasures, on the checkpointer's thread. Set before start().
+  void set_output_eraser(std::function<Status(const std::unordered_set<std::string>&)> fn) {
+    erase_outputs_ = std::move(fn);
+  }
+
  private:
   void run();
   Result<CheckpointInfo> take();
@@ -103,6 +124,12 @@ class Checkpointer {
   const std::vector<CheckpointExtra> extras_;
   const Clock& clock_;
   std::function<std::vector<std::string>()> segment_definitions_;
+  std::function<Status(const std::unordered_set<std::string>&)> erase_outputs_;
+  // Erasures acknowledged, and the ids they named that a checkpoint has not completed yet.
+  mutable std::mutex erasures_mu_;
+  uint64_t erasures_ = 0;
+  uint64_t erasures_purged_ = 0;
+  std::unordered_set<std::string> erased_ids_;
 
   mutable std::mutex mu_;
   std::condition_variable wake_;

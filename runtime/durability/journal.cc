@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "runtime/durability/log_records.h"
+#include "runtime/identity_fields.h"
 #include "runtime/log.h"
 
 namespace eddy {
@@ -143,20 +144,23 @@ Status Journal::command(std::string_view target, const boost::json::object& comm
 }
 
 Status Journal::mark(std::function<void(uint64_t offset)> at_cut,
-                     std::function<void(const Status&)> failed) {
-  return log_.append(RecordKind::kCheckpointMark, {},
-                     [this, at_cut = std::move(at_cut), failed = std::move(failed)](
-                         const Status& durable, uint64_t offset) {
-                       if (!durable) return failed(durable);
-                       feed_durable();
-                       at_cut(offset);
-                     });
+                     std::function<void(const Status&)> failed, bool new_segment) {
+  return log_.append(
+      RecordKind::kCheckpointMark, {},
+      [this, at_cut = std::move(at_cut), failed = std::move(failed)](const Status& durable,
+                                                                     uint64_t offset) {
+        if (!durable) return failed(durable);
+        feed_durable();
+        at_cut(offset);
+      },
+      new_segment);
 }
 
 Result<ReplaySummary> replay_wal(Engine& engine, const std::string& dir,
                                  const ReplayOptions& options) {
   ReplaySummary sum;
   const EventTypeRegistry& types = engine.topology().types();
+  const EventType erased = types.find(kCustomerErasedType);
   BatchBuilder builder;
   EventsRecordMeta meta;
   auto visit = [&](const WalRecord& r) -> Status {
@@ -182,6 +186,11 @@ Result<ReplaySummary> replay_wal(Engine& engine, const std::string& dir,
     if (options.on_idempotency_keys && !meta.idempotency_keys.empty())
       options.on_idempotency_keys(meta.idempotency_keys, meta.received_at);
     sum.events += batch.size();
+    if (erased != EventTypeRegistry::kUnknown) {
+      for (const Event& e : batch.events) {
+        if (e.type == erased) sum.erased_ids.emplace_back(batch.payload->str(e.key));
+      }
+    }
     return feed_engine(engine.source(), batch);
   };
   auto read = read_wal(dir, options.from, options.read, visit);

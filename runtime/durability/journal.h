@@ -40,9 +40,9 @@ class Journal final : public Intake {
   // engine has been handed every record logged before the mark, with the mark's offset: the
   // moment to ask the engine for a snapshot, which then holds exactly the records before it.
   // `failed` runs instead when the mark could not be logged. A status other than ok means
-  // neither will run.
+  // neither will run. `new_segment` starts a log segment with the mark (WriteAheadLog::append).
   Status mark(std::function<void(uint64_t offset)> at_cut,
-              std::function<void(const Status&)> failed);
+              std::function<void(const Status&)> failed, bool new_segment = false);
 
   // Called on the writer thread with the idempotency keys of every events record once it is
   // durable, before the engine gets it: the keys a checkpoint may count as taken. Set before the
@@ -91,6 +91,9 @@ struct ReplaySummary {
   uint64_t events = 0;
   uint64_t commands = 0;
   uint64_t refused_commands = 0;  // refused again, as they were the first time
+  // The ids of customer erasures (kCustomerErasedType events) replayed: the next checkpoint must
+  // purge the files that still hold their data, as it would have the first time.
+  std::vector<std::string> erased_ids;
 };
 
 // Feeds the log from `options.from` into the engine, as it was fed the first time.

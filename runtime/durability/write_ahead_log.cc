@@ -155,7 +155,8 @@ Status WriteAheadLog::start_segment(uint64_t first_offset) {
   return {};
 }
 
-Status WriteAheadLog::append(RecordKind kind, std::span<const uint8_t> payload, Done done) {
+Status WriteAheadLog::append(RecordKind kind, std::span<const uint8_t> payload, Done done,
+                             bool new_segment) {
   if (payload.size() > kMaxRecordBytes)
     return {Errc::kInvalidArgument, "a log record is limited to 256 MiB"};
   std::unique_lock lock(mu_);
@@ -166,7 +167,7 @@ Status WriteAheadLog::append(RecordKind kind, std::span<const uint8_t> payload, 
     return {Errc::kBusy, "the log is behind; retry shortly"};
   const size_t before = buffer_.bytes.size();
   append_frame(buffer_.bytes, kind, payload);
-  buffer_.records.push_back({std::move(done), next_offset_});
+  buffer_.records.push_back({std::move(done), next_offset_, new_segment});
   next_offset_ += buffer_.bytes.size() - before;
   const bool was_empty = buffer_.records.size() == 1;
   lock.unlock();
@@ -245,10 +246,11 @@ Status WriteAheadLog::write_group(const Group& group, size_t& written) {
       return k < group.records.size() ? group.records[k].offset - base : group.bytes.size();
     };
     if (file_bytes_ > kSegmentHeaderBytes &&
-        file_bytes_ + (end_of(i + 1) - run_start) > settings_.segment_bytes) {
+        (group.records[i].new_segment ||
+         file_bytes_ + (end_of(i + 1) - run_start) > settings_.segment_bytes)) {
       if (Status s = start_segment(written_end_); !s) return s;
     }
-    while (j < group.records.size() &&
+    while (j < group.records.size() && !group.records[j].new_segment &&
            file_bytes_ + (end_of(j + 1) - run_start) <= settings_.segment_bytes)
       ++j;
     const uint64_t run_end = end_of(j);

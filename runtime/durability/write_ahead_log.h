@@ -93,7 +93,10 @@ class WriteAheadLog {
 
   // Buffers a record. 'busy' when too much waits; an I/O error while the disk is failing or after
   // the log failed; 'stopped' after stop(). On success `done` will be called exactly once.
-  Status append(RecordKind kind, std::span<const uint8_t> payload, Done done);
+  // `new_segment` starts a segment with this record, so that every earlier record lies in
+  // segments that release_before(its offset) deletes whole: how an erasure leaves the log.
+  Status append(RecordKind kind, std::span<const uint8_t> payload, Done done,
+                bool new_segment = false);
 
   // Called on the writer thread after the callbacks of each group that made it to disk, so that a
   // consumer can act once per group (hand the engine one merged batch instead of many small ones).
@@ -112,6 +115,7 @@ class WriteAheadLog {
   struct Pending {
     Done done;
     uint64_t offset;
+    bool new_segment = false;
   };
   struct Group {
     std::string bytes;

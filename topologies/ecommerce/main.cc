@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <unistd.h>
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -229,7 +230,8 @@ boost::json::object checkpoint_json(const CheckpointInfo& info) {
           {"bytes", info.bytes},
           {"parts", info.parts},
           {"duration_ms", info.duration.count()},
-          {"worst_worker_pause_ms", static_cast<double>(info.worst_pause.count()) / 1e3}};
+          {"worst_worker_pause_ms", static_cast<double>(info.worst_pause.count()) / 1e3},
+          {"erasures_purged", info.erasures_purged}};
 }
 
 }  // namespace
@@ -310,6 +312,14 @@ int main(int argc, char** argv) {
   if (Status s = add_sinks(*topology, options->data_dir + "/out", hub, outbound, engine_options);
       !s)
     return fail(s);
+  // Every sink once, for erasures: a file sink may serve several outputs.
+  std::vector<std::shared_ptr<Sink>> output_sinks;
+  for (const auto* sinks : {&engine_options.sinks, &engine_options.side_sinks}) {
+    for (const auto& [name, sink] : *sinks) {
+      if (std::find(output_sinks.begin(), output_sinks.end(), sink) == output_sinks.end())
+        output_sinks.push_back(sink);
+    }
+  }
   auto created = Engine::create(std::move(topology).value(), std::move(engine_options));
   if (!created) return fail(created.status());
   Engine& engine = **created;
@@ -352,6 +362,25 @@ int main(int argc, char** argv) {
       if (!r) return done(r.status());
       done(checkpoint_json(*r));
     });
+  };
+
+  api.clock = &clock;
+  api.erase = [&intake, &clock, &checkpointer_ptr](const EventBatch& batch,
+                                                   std::function<void(Status)> done) {
+    auto ack = std::make_shared<AckLatch>();
+    const SubmitResult taken = intake.submit(batch, {}, clock.now(), ack);
+    if (!taken.status) return taken.status;
+    if (!taken.rejected.empty()) return Status(Errc::kInvalidArgument, taken.rejected[0].message);
+    std::vector<std::string> ids;
+    for (const Event& e : batch.events)
+      ids.emplace_back(batch.payload->str(e.key));
+    // Acknowledged erasures are what the next checkpoint completes; the checkpointer exists
+    // whenever the intake takes anything.
+    ack->arm([&checkpointer_ptr, ids = std::move(ids), done = std::move(done)](const Status& s) {
+      if (s) checkpointer_ptr.load(std::memory_order_acquire)->note_erasure(ids);
+      done(s);
+    });
+    return Status{};
   };
 
   auto router = std::make_shared<Router>(options->http.tokens);
@@ -408,6 +437,15 @@ int main(int argc, char** argv) {
       engine, journal, wal, *recovered->checkpoints, options->checkpoint,
       {{kMessageIdsPart, [&dedup, &clock] { return dedup.snapshot_logged(clock.now()); }}}, clock);
   checkpointer.set_segment_definitions([&engine] { return segment_definitions(engine); });
+  // Erasures replayed were acknowledged before the restart; the first checkpoint completes them.
+  if (!recovered->erased_ids.empty()) checkpointer.note_erasure(recovered->erased_ids);
+  checkpointer.set_output_eraser([&output_sinks](const std::unordered_set<std::string>& ids) {
+    for (const auto& sink : output_sinks) {
+      auto erased = sink->erase_customers(ids);
+      if (!erased) return erased.status();
+    }
+    return Status{};
+  });
   checkpointer.start();
   checkpointer_ptr = &checkpointer;
   journal_ptr = &journal;

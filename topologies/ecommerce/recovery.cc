@@ -106,6 +106,7 @@ Result<Recovered> recover(const EddyOptions& options, Engine& engine, MessageDed
             {"events", replayed->events},
             {"commands", replayed->commands},
             {"refused_commands", replayed->refused_commands},
+            {"erased_ids", replayed->erased_ids.size()},
             {"torn_bytes", log.torn_bytes},
             {"skipped_records", log.skipped_records},
             {"end_offset", log.end_offset},
@@ -113,6 +114,7 @@ Result<Recovered> recover(const EddyOptions& options, Engine& engine, MessageDed
   auto wal = WriteAheadLog::open(settings, log, nullptr, std::move(on_fatal));
   if (!wal) return wal.status();
   out.wal = std::move(wal).value();
+  out.erased_ids = std::move(replayed->erased_ids);
   return out;
 }
 
@@ -133,6 +135,9 @@ void add_checkpoint_metrics(metrics::MetricsRegistry& registry, const Checkpoint
     w.gauge("eddy_checkpoint_last_worst_pause_seconds",
             "The longest a worker stopped handling events for the last checkpoint", {},
             static_cast<double>(m.last.worst_pause.count()) / 1e6);
+    w.gauge("eddy_erasures_pending",
+            "Customer erasures acknowledged whose data the next checkpoint removes from disk", {},
+            static_cast<double>(checkpointer.erasures_pending()));
     w.gauge("eddy_checkpoint_last_completed_timestamp_seconds",
             "Wall-clock time the last checkpoint completed", {},
             static_cast<double>(m.last_completed_ms) / 1e3);

@@ -24,6 +24,8 @@ inline constexpr const char* kMessageIdsPart = "message-ids";
 struct Recovered {
   std::unique_ptr<CheckpointStore> checkpoints;
   std::unique_ptr<WriteAheadLog> wal;
+  // The ids of customer erasures found in the log after the restored checkpoint.
+  std::vector<std::string> erased_ids;
 };
 
 // Start-up recovery: restores the newest valid checkpoint in <data_dir>/checkpoints (key groups,

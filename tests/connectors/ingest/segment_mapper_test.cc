@@ -18,7 +18,7 @@ EventTypeRegistry shop_types(bool with_track = true) {
   t.add_all({"identify", "page", "screen", "alias", "group", "Product Viewed", "Product Added",
              "Product Removed", "Product List Viewed", "Order Completed", "Order Refunded",
              "Order Cancelled", "Checkout Started", "Cart Viewed", "Email Opened",
-             "Email Link Clicked", "Unsubscribed"});
+             "Email Link Clicked", "Unsubscribed", "Identity Linked", "Customer Erased"});
   if (with_track) (void)t.add("track");
   return t;
 }
@@ -158,6 +158,14 @@ TEST(SegmentMapper, MapsEachCallAsTheEventModelSays) {
        SegmentCall::kTrack,
        R"({"userId":"u1","event":"identify"})",
        {"u1", "track", kReceived, 0, 0, "", {{"event", "identify"}}, ""}},
+      {"no write key can erase a customer: the control event's name is a custom event",
+       SegmentCall::kTrack,
+       R"({"userId":"u1","event":"Customer Erased"})",
+       {"u1", "track", kReceived, 0, 0, "", {{"event", "Customer Erased"}}, ""}},
+      {"nor link two: the marker's name is a custom event too",
+       SegmentCall::kTrack,
+       R"({"userId":"u1","event":"Identity Linked","properties":{"from":"u1","to":"u2"}})",
+       {"u1", "track", kReceived, 0, 0, "", {{"event", "Identity Linked"}}, ""}},
       {"channel from campaign medium, referrer and url from the page context",
        SegmentCall::kTrack,
        R"({"userId":"u1","event":"Cart Viewed","context":{"campaign":{"medium":"email",

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <unordered_set>
 
 #include "runtime/batch_builder.h"
 #include "runtime/durability/checkpoint_restore.h"
@@ -231,6 +232,93 @@ TEST(Checkpointer, KeepsTheNewestAndReleasesTheLogBeforeTheOldestKept) {
   ASSERT_FALSE(segments->empty());
   EXPECT_GT(segments->front().first_offset, offsets[0]);
   EXPECT_LE(segments->front().first_offset, offsets[2]);
+}
+
+// Whether any file under `dir` holds `text`.
+bool any_file_holds(const std::string& dir, const std::string& text) {
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (bytes.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+void submit_key(Node& node, const std::string& key) {
+  BatchBuilder b;
+  EventDraft d;
+  d.type = node.engine->topology().types().find("Product Viewed");
+  d.key = key;
+  d.item = "p0";
+  d.time = EventTime(1);
+  b.add(d);
+  auto ack = std::make_shared<AckLatch>();
+  ASSERT_TRUE(node.journal->submit(b.finish(), {}, WallTime(1), ack).status.is_ok());
+  std::promise<Status> done;
+  ack->arm([&done](const Status& s) { done.set_value(s); });
+  ASSERT_TRUE(done.get_future().get().is_ok());
+}
+
+TEST(Checkpointer, TheCheckpointAfterAnErasureLeavesNoOlderCheckpointNorLogBeforeItsCut) {
+  TempDir dir;
+  Node node(dir, /*segment_bytes=*/1 << 20, /*keep=*/3);
+  std::vector<std::unordered_set<std::string>> erased_outputs;
+  node.checkpointer->set_output_eraser([&](const std::unordered_set<std::string>& ids) {
+    erased_outputs.push_back(ids);
+    return Status{};
+  });
+  node.submit(0, 300);
+  submit_key(node, "erased-customer");
+  ASSERT_TRUE(node.checkpointer->checkpoint_now().is_ok());
+  node.submit(300, 300);
+  ASSERT_TRUE(node.checkpointer->checkpoint_now().is_ok());
+  ASSERT_EQ(node.store->committed().size(), 2u);
+  ASSERT_TRUE(any_file_holds(dir.file("wal"), "erased-customer"));
+
+  node.checkpointer->note_erasure({"erased-customer"});
+  EXPECT_EQ(node.checkpointer->erasures_pending(), 1u);
+  auto taken = node.checkpointer->checkpoint_now();
+  ASSERT_TRUE(taken.is_ok()) << taken.status().to_string();
+  EXPECT_EQ(taken->erasures_purged, 1u);
+  EXPECT_EQ(node.checkpointer->erasures_pending(), 0u);
+  EXPECT_EQ(node.store->committed(), std::vector<uint64_t>{taken->id}) << "older ones are gone";
+  auto segments = list_wal_segments(dir.file("wal"));
+  ASSERT_TRUE(segments.is_ok());
+  ASSERT_FALSE(segments->empty());
+  EXPECT_EQ(segments->front().first_offset, taken->wal_offset) << "the log starts at the cut";
+  EXPECT_FALSE(any_file_holds(dir.file("wal"), "erased-customer"));
+  EXPECT_EQ(erased_outputs, (std::vector<std::unordered_set<std::string>>{{"erased-customer"}}));
+
+  // The next checkpoint keeps the usual number again, and what is left still recovers.
+  node.submit(600, 300);
+  ASSERT_TRUE(node.checkpointer->checkpoint_now().is_ok());
+  EXPECT_EQ(node.store->committed().size(), 2u);
+  EXPECT_EQ(erased_outputs.size(), 1u);
+  node.submit(900, 100);
+  auto fresh = start_engine(2);
+  restart(dir, *fresh);
+  EXPECT_EQ(counts(*fresh), counts(*node.engine));
+}
+
+TEST(Checkpointer, AnErasureWhoseOutputsCouldNotBeErasedWaitsForTheNextCheckpoint) {
+  TempDir dir;
+  Node node(dir);
+  int calls = 0;
+  node.checkpointer->set_output_eraser([&](const std::unordered_set<std::string>&) {
+    return ++calls == 1 ? Status(Errc::kIo, "disk full") : Status{};
+  });
+  node.submit(0, 100);
+  node.checkpointer->note_erasure({"c1", "anon-1"});
+  auto first = node.checkpointer->checkpoint_now();
+  ASSERT_TRUE(first.is_ok()) << "the checkpoint stands; the erasure is not complete";
+  EXPECT_EQ(first->erasures_purged, 0u);
+  EXPECT_EQ(node.checkpointer->erasures_pending(), 1u);
+  auto second = node.checkpointer->checkpoint_now();
+  ASSERT_TRUE(second.is_ok());
+  EXPECT_EQ(second->erasures_purged, 1u);
+  EXPECT_EQ(node.checkpointer->erasures_pending(), 0u);
+  EXPECT_EQ(calls, 2);
 }
 
 TEST(Checkpointer, AFailedCheckpointLeavesThePreviousOneIntactAndIsCounted) {
