@@ -72,14 +72,7 @@ void NdjsonFileSink::write(const EventBatch& batch) {
 Result<uint64_t> NdjsonFileSink::erase_customers(const std::unordered_set<std::string>& ids) {
   // Writers wait meanwhile: the file is read and written again, which takes as long as it is big.
   std::lock_guard lock(mu_);
-  if (file_ != nullptr) std::fflush(file_);
-  auto removed = remove_lines_mentioning(path_, ids);
-  if (removed && *removed == 0) return removed;
-  // The path names the rewritten file now (or, after a failure, still the old one).
-  if (file_ != nullptr) std::fclose(file_);
-  file_ = std::fopen(path_.c_str(), "ae");
-  if (file_ == nullptr) return Status{Errc::kIo, path_ + ": " + std::strerror(errno)};
-  return removed;
+  return remove_lines_mentioning(file_, path_, ids);
 }
 
 uint64_t NdjsonFileSink::written() const {

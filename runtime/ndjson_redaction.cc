@@ -117,4 +117,16 @@ Result<uint64_t> remove_lines_mentioning(const std::string& path,
   return removed;
 }
 
+Result<uint64_t> remove_lines_mentioning(std::FILE*& file, const std::string& path,
+                                         const std::unordered_set<std::string>& ids) {
+  if (file != nullptr) std::fflush(file);
+  auto removed = remove_lines_mentioning(path, ids);
+  if (removed && *removed == 0) return removed;
+  // The path names the rewritten file now (or, after a failure, still the old one).
+  if (file != nullptr) std::fclose(file);
+  file = std::fopen(path.c_str(), "ae");
+  if (file == nullptr) return io_error(path, "reopen");
+  return removed;
+}
+
 }  // namespace eddy

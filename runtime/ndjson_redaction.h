@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -24,6 +25,12 @@ bool mentions_any(std::string_view line, const std::unordered_set<std::string>& 
 // old file or the new one. Returns how many lines went. A missing file has none. The caller keeps
 // its writers out meanwhile and reopens its handle afterwards: the path names another file then.
 Result<uint64_t> remove_lines_mentioning(const std::string& path,
+                                         const std::unordered_set<std::string>& ids);
+
+// The same for a file a writer holds open for appending: flushes `file`, rewrites the file, and
+// reopens `file` on the new one (null when that fails: the writer's appends then fail). The
+// caller holds the lock its appends take.
+Result<uint64_t> remove_lines_mentioning(std::FILE*& file, const std::string& path,
                                          const std::unordered_set<std::string>& ids);
 
 }  // namespace eddy

@@ -193,8 +193,8 @@ void StageInstance::finish_event(StageOutput& out, EventTime watermark) {
   if (pending_move_) {
     PendingMove move = std::move(*pending_move_);
     pending_move_.reset();
-    std::string from(slots_.key(move.slot));
     if (slots_.holds(move.slot, move.key)) {
+      std::string from(slots_.key(move.slot));  // before move_key_out forgets it
       auto state = move_key_out(move.key, watermark, out);
       // An erasure moves the state nowhere: its bytes are dropped here.
       if (!move.into.empty()) {

@@ -53,15 +53,6 @@ class FanoutSink final : public Sink {
     for (const auto& s : sinks_)
       s->write(batch);
   }
-  Result<uint64_t> erase_customers(const std::unordered_set<std::string>& ids) override {
-    uint64_t erased = 0;
-    for (const auto& s : sinks_) {
-      auto n = s->erase_customers(ids);
-      if (!n) return n;
-      erased += *n;
-    }
-    return erased;
-  }
 
  private:
   std::vector<std::shared_ptr<Sink>> sinks_;

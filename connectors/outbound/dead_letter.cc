@@ -72,13 +72,7 @@ Status DeadLetterFile::append(std::string_view line) {
 
 Result<uint64_t> DeadLetterFile::erase_customers(const std::unordered_set<std::string>& ids) {
   std::lock_guard lock(mu_);
-  auto removed = remove_lines_mentioning(path_, ids);
-  if (removed && *removed == 0) return removed;
-  if (file_ != nullptr) std::fclose(file_);
-  file_ = std::fopen(path_.c_str(), "ae");
-  if (file_ == nullptr)
-    return Status{Errc::kIo, "dead-letter file " + path_ + ": " + std::strerror(errno)};
-  return removed;
+  return remove_lines_mentioning(file_, path_, ids);
 }
 
 }  // namespace eddy

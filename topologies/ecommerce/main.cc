@@ -2,7 +2,6 @@
 
 #include <pthread.h>
 #include <unistd.h>
-#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -56,10 +55,11 @@ constexpr std::chrono::seconds kOutboundGrace{10};
 
 // Every output of the topology is appended to an NDJSON file in the data directory, one per sink,
 // and every side output (late, rejected, ...) to another; segment changes also feed live
-// subscribers.
+// subscribers. `erasable` gets each sink that keeps what it is given (the files, the outbound
+// sink's dead letters) once, for erasures.
 Status add_sinks(const TopologySpec& topology, const std::string& out_dir,
                  std::shared_ptr<SegmentChangeHub> hub, std::shared_ptr<Sink> outbound,
-                 EngineOptions& engine_options) {
+                 EngineOptions& engine_options, std::vector<std::shared_ptr<Sink>>& erasable) {
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
   if (ec) return {Errc::kIo, out_dir + ": " + ec.message()};
@@ -72,6 +72,7 @@ Status add_sinks(const TopologySpec& topology, const std::string& out_dir,
       std::vector<std::shared_ptr<Sink>> targets;
       targets.reserve(3);
       targets.push_back(std::move(file).value());
+      erasable.push_back(targets.back());
       if (sink.name == "segment_changes") targets.push_back(hub);
       // Each endpoint's event-type filter picks what it receives from every output.
       if (outbound) targets.push_back(outbound);
@@ -86,6 +87,8 @@ Status add_sinks(const TopologySpec& topology, const std::string& out_dir,
   auto side = NdjsonFileSink::open(out_dir + "/side_outputs.ndjson", types);
   if (!side) return side.status();
   std::shared_ptr<Sink> kept = std::move(side).value();
+  erasable.push_back(kept);
+  if (outbound) erasable.push_back(outbound);
   for (std::string_view name : {kLateOutput, kRejectedOutput, kUnroutableOutput})
     engine_options.side_sinks[std::string(name)] = kept;
   return {};
@@ -309,17 +312,11 @@ int main(int argc, char** argv) {
     if (!created) return fail(created.status());
     outbound = std::move(created).value();
   }
-  if (Status s = add_sinks(*topology, options->data_dir + "/out", hub, outbound, engine_options);
+  std::vector<std::shared_ptr<Sink>> output_sinks;
+  if (Status s = add_sinks(*topology, options->data_dir + "/out", hub, outbound, engine_options,
+                           output_sinks);
       !s)
     return fail(s);
-  // Every sink once, for erasures: a file sink may serve several outputs.
-  std::vector<std::shared_ptr<Sink>> output_sinks;
-  for (const auto* sinks : {&engine_options.sinks, &engine_options.side_sinks}) {
-    for (const auto& [name, sink] : *sinks) {
-      if (std::find(output_sinks.begin(), output_sinks.end(), sink) == output_sinks.end())
-        output_sinks.push_back(sink);
-    }
-  }
   auto created = Engine::create(std::move(topology).value(), std::move(engine_options));
   if (!created) return fail(created.status());
   Engine& engine = **created;
