@@ -2,6 +2,7 @@
 
 #include "operators/cart_abandonment.h"
 #include "operators/consent.h"
+#include "operators/customer_matcher.h"
 #include "operators/identity_merge.h"
 #include "operators/identity_resolver.h"
 #include "operators/keyed_counter.h"
@@ -25,6 +26,7 @@ Status register_builtin_operators(OperatorRegistry& registry) {
       {"lifecycle", &Lifecycle::create},
       {"threshold_trigger", &ThresholdTrigger::create},
       {"segments", &Segments::create},
+      {"customer_matcher", &CustomerMatcher::create},
       {"identity", &IdentityResolver::create},
       {"identity_merge", &IdentityMerge::create},
       {"consent", &Consent::create},

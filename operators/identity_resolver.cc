@@ -14,6 +14,19 @@ std::string_view string_prop(const EventRef& event, std::string_view name) {
 
 }  // namespace
 
+void emit_link_marker(Context& ctx, EventType type, std::string_view customer,
+                      std::string_view from, std::string_view to, bool moves, EventTime time) {
+  const PropDraft props[] = {{kCustomerProperty, PropValue::of_string(customer)},
+                             {"from", PropValue::of_string(from)},
+                             {"to", PropValue::of_string(to)},
+                             {"moves", PropValue::of_bool(moves)}};
+  EventDraft d;
+  d.type = type;
+  d.time = time;
+  d.props = props;
+  ctx.emit(d);
+}
+
 std::string_view customer_key(const EventRef& event) {
   if (std::string_view c = string_prop(event, kCustomerProperty); !c.empty()) return c;
   if (std::string_view u = string_prop(event, kUserIdProperty); !u.empty()) return u;
@@ -84,21 +97,9 @@ void IdentityResolver::link(Identity& id, std::string_view user, const EventRef&
   id.customer = user;
   id.linked_ms = event.time().value();
   const std::string from(ctx.key());
-  if (id.routed_self) emit_marker(from, from, id.customer, true, event.time(), ctx);
-  emit_marker(id.customer, from, id.customer, id.routed_self, event.time(), ctx);
-}
-
-void IdentityResolver::emit_marker(std::string_view customer, std::string_view from,
-                                   std::string_view to, bool moves, EventTime time, Context& ctx) {
-  const PropDraft props[] = {{kCustomerProperty, PropValue::of_string(customer)},
-                             {"from", PropValue::of_string(from)},
-                             {"to", PropValue::of_string(to)},
-                             {"moves", PropValue::of_bool(moves)}};
-  EventDraft d;
-  d.type = linked_type_;
-  d.time = time;
-  d.props = props;
-  ctx.emit(d);
+  if (id.routed_self)
+    emit_link_marker(ctx, linked_type_, from, from, id.customer, true, event.time());
+  emit_link_marker(ctx, linked_type_, id.customer, from, id.customer, id.routed_self, event.time());
 }
 
 void IdentityResolver::reroute(const EventRef& event, std::string_view customer, Context& ctx) {

@@ -12,6 +12,11 @@ namespace eddy {
 
 inline constexpr std::string_view kIdentityConflictsOutput = "identity_conflicts";
 
+// Emits an "Identity Linked" marker (`type`) for `customer`'s profile, saying that `from` is now
+// part of `to` and whether its profile moves there (see IdentityResolver).
+void emit_link_marker(Context& ctx, EventType type, std::string_view customer,
+                      std::string_view from, std::string_view to, bool moves, EventTime time);
+
 // The key of the profile stage behind an identity stage: the customer an identity resolver
 // routed the event to, else its user id, else its own key.
 std::string_view customer_key(const EventRef& event);
@@ -62,8 +67,6 @@ class IdentityResolver final : public Operator {
   };
 
   void link(Identity& id, std::string_view user, const EventRef& event, Context& ctx);
-  void emit_marker(std::string_view customer, std::string_view from, std::string_view to,
-                   bool moves, EventTime time, Context& ctx);
   // The event again, addressed to `customer`'s profile.
   void reroute(const EventRef& event, std::string_view customer, Context& ctx);
 

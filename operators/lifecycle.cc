@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 
+#include "operators/derived_types.h"
 #include "runtime/event_types.h"
 #include "runtime/key_hash.h"
 
@@ -19,11 +20,6 @@ constexpr uint32_t kMoveFormat = 1;
 constexpr int64_t kMaxDurationMs = 100 * 365 * kMillisPerDay;
 constexpr uint32_t kMaxConsiderationViews = 16;
 constexpr std::string_view kChangedType = "Lifecycle Changed";
-// What operators emit; none of it says the customer did anything.
-constexpr std::array<std::string_view, 6> kDerivedTypes = {
-    "Session Ended", "Cart Abandoned",  "Lifecycle Changed",
-    "Trigger Fired", "Segment Entered", "Segment Exited",
-};
 
 int64_t saturating_add(int64_t a, int64_t b) {
   int64_t out;
@@ -148,9 +144,7 @@ Result<std::unique_ptr<Operator>> Lifecycle::create(const OperatorArgs& args) {
   } else {
     for (size_t id = 1; id < op->roles_.size(); ++id) {
       const std::string_view name = args.types.name(EventType(static_cast<uint16_t>(id)));
-      const bool derived =
-          std::find(kDerivedTypes.begin(), kDerivedTypes.end(), name) != kDerivedTypes.end();
-      if (!derived) op->roles_[id] = Role::kActivity;
+      if (!is_derived_type(name)) op->roles_[id] = Role::kActivity;
     }
   }
   struct Kind {

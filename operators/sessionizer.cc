@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "operators/derived_types.h"
 #include "runtime/event_types.h"
 #include "runtime/key_hash.h"
 
@@ -17,12 +18,6 @@ constexpr int64_t kMaxTimeMs = 253'402'300'799'999;
 // Lateness above this is treated as "sessions never close by time": 2^60 ms is 36 million years.
 constexpr int64_t kMaxLatenessMs = int64_t{1} << 60;
 constexpr uint32_t kCloseTag = 0;
-
-// Events operators emit about a customer: not customer activity, so by default they neither open
-// nor extend a session (docs/event-model.md).
-constexpr std::string_view kDerivedTypes[] = {"Session Ended",     "Cart Abandoned",
-                                              "Lifecycle Changed", "Trigger Fired",
-                                              "Segment Entered",   "Segment Exited"};
 
 constexpr std::string_view kSettings[] = {"gap_ms", "max_open_sessions", "emit_type", "types"};
 
@@ -207,9 +202,8 @@ Result<std::unique_ptr<Operator>> Sessionizer::create(const OperatorArgs& args) 
   } else {
     for (size_t i = 1; i < op->activity_.size(); ++i) {
       const std::string_view name = args.types.name(EventType(static_cast<uint16_t>(i)));
-      const bool derived = std::find(std::begin(kDerivedTypes), std::end(kDerivedTypes), name) !=
-                           std::end(kDerivedTypes);
-      if (!derived && i != op->emit_type_.value()) op->activity_[i] = activity_of_name(name);
+      if (!is_derived_type(name) && i != op->emit_type_.value())
+        op->activity_[i] = activity_of_name(name);
     }
   }
   return std::unique_ptr<Operator>(std::move(op));

@@ -270,6 +270,20 @@ Status Engine::query_key(StageId stage, std::string_view key,
                     });
 }
 
+Status Engine::lookup_key(StageId stage, std::string_view key, std::string arg,
+                          std::function<void(Result<boost::json::object>)> done) {
+  return run_on_key(
+      stage, key,
+      [arg = std::move(arg), done = std::move(done)](Worker&, StageInstance& inst, KeyHash hash) {
+        auto answer = inst.lookup(hash, arg);
+        if (!answer) {
+          done(Status(Errc::kNotFound, "no such key"));
+        } else {
+          done(std::move(*answer));
+        }
+      });
+}
+
 Result<boost::json::object> Engine::query_key_sync(StageId stage, std::string_view key,
                                                    std::chrono::milliseconds timeout) {
   auto promise = std::make_shared<std::promise<Result<boost::json::object>>>();

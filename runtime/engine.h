@@ -75,6 +75,10 @@ class Engine {
   // stage has never seen. `done` runs on the owning worker.
   Status query_key(StageId stage, std::string_view key,
                    std::function<void(Result<boost::json::object>)> done);
+  // The merged on_lookup answers of the stage's operators for one key and `arg`; kNotFound for a
+  // key the stage has never seen. `done` runs on the owning worker.
+  Status lookup_key(StageId stage, std::string_view key, std::string arg,
+                    std::function<void(Result<boost::json::object>)> done);
   // Blocking form of query_key, for tools and tests.
   Result<boost::json::object> query_key_sync(
       StageId stage, std::string_view key,

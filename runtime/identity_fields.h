@@ -21,8 +21,22 @@ inline constexpr std::string_view kIdentityLinkedType = "Identity Linked";
 // Erasure of a customer (DELETE /v1/customers/{id}): one such event per identifier of the
 // customer, keyed by it, logged like any input so that a replay erases again what it rebuilt.
 inline constexpr std::string_view kCustomerErasedType = "Customer Erased";
+
+// Fuzzy matching of customer records (operators/customer_matcher.h). A customer record (from
+// POST /v1/import, or the traits of an identify) goes to the master customer index, one keyed
+// state under kCustomerIndexKey; the index answers each with a "Customer Matched" event to the
+// profile of the customer the record joined.
+inline constexpr std::string_view kCustomerRecordType = "Customer Record";
+inline constexpr std::string_view kCustomerMatchedType = "Customer Matched";
+// Every record meets every earlier one here, so the index is one key. Its control character makes
+// it a key no client can send: ingest refuses identifiers with control characters.
+inline constexpr std::string_view kCustomerIndexKey =
+    "\x1f"
+    "customer-index";
+
 inline bool is_identity_control_event(std::string_view name) {
-  return name == kIdentityLinkedType || name == kCustomerErasedType;
+  return name == kIdentityLinkedType || name == kCustomerErasedType ||
+         name == kCustomerRecordType || name == kCustomerMatchedType;
 }
 
 }  // namespace eddy

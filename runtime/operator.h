@@ -141,6 +141,11 @@ class Operator {
   // worker, so that values that age with time, such as days since the last order, are current).
   // Runs on the owning worker.
   virtual void on_query(uint32_t /*slot*/, EventTime /*now*/, boost::json::object& /*out*/) const {}
+  // Answers a question about one key that names something inside its state (the customer index's
+  // "which customer holds record `arg`"), where on_query would have to describe all of it. Runs on
+  // the owning worker.
+  virtual void on_lookup(uint32_t /*slot*/, std::string_view /*arg*/,
+                         boost::json::object& /*out*/) const {}
 
   // Identity resolution (operators/identity.h) learns that two keys are one customer and merges
   // the state of the key that goes away into the key that stays, through the exchange: the stage

@@ -302,6 +302,15 @@ std::optional<boost::json::object> StageInstance::query(KeyHash key, EventTime n
   return query_slot(*slot, now);
 }
 
+std::optional<boost::json::object> StageInstance::lookup(KeyHash key, std::string_view arg) const {
+  auto slot = slots_.find(key);
+  if (!slot) return std::nullopt;
+  boost::json::object out;
+  for (const auto& op : ops_)
+    op->on_lookup(*slot, arg, out);
+  return out;
+}
+
 boost::json::object StageInstance::query_slot(uint32_t slot, EventTime now) const {
   boost::json::object out;
   for (const auto& op : ops_)

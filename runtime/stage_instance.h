@@ -82,6 +82,8 @@ class StageInstance {
   std::optional<boost::json::object> query(KeyHash key, EventTime now) const;
   // The same for a slot, whether or not a key holds it (tests check what a freed slot keeps).
   boost::json::object query_slot(uint32_t slot, EventTime now) const;
+  // The merged on_lookup answers of the operators for one key; nullopt for a key never seen.
+  std::optional<boost::json::object> lookup(KeyHash key, std::string_view arg) const;
   // Runs `fn` on every key of the instance (for scatter-gather queries over all keys).
   template <typename Fn>
   void for_each_key(Fn&& fn) const {

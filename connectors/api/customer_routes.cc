@@ -45,6 +45,25 @@ HttpResponse unknown_customer(const std::string& id) {
                         "no events have been seen for customer '" + id + "'");
 }
 
+// An identifier the identity stage has never seen may be a customer record's id, which only the
+// customer index knows (operators/customer_matcher.h): asks it, and calls `then` with the customer
+// holding the record, else with the id itself.
+void resolve_record(const ApiContext& api, const std::string& id, const Responder& respond,
+                    std::function<void(std::string customer)> then) {
+  Status s = api.engine->lookup_key(
+      stage_named(api, api.identity_stage), kCustomerIndexKey, id,
+      [respond, id, then](Result<boost::json::object> answer) {
+        if (!answer && answer.status().code() != Errc::kNotFound) {
+          respond(engine_error(answer.status()));
+          return;
+        }
+        const auto* customer = answer ? answer->if_contains("customer") : nullptr;
+        then(customer != nullptr && customer->is_string() ? std::string(customer->as_string())
+                                                          : id);
+      });
+  if (!s) respond(engine_error(s));
+}
+
 // Which customer an identifier belongs to, by the identity stage: the user it is linked to, else
 // itself. Calls `then` with it, or answers the error.
 void resolve_customer(const ApiContext& api, const std::string& id, const Responder& respond,
@@ -55,8 +74,10 @@ void resolve_customer(const ApiContext& api, const std::string& id, const Respon
   }
   Status s = api.engine->query_key(
       stage_named(api, api.identity_stage), id,
-      [respond, id, then = std::move(then)](Result<boost::json::object> answer) {
-        if (!answer && answer.status().code() != Errc::kNotFound) {
+      [&api, respond, id, then = std::move(then)](Result<boost::json::object> answer) {
+        if (!answer && answer.status().code() == Errc::kNotFound)
+          return resolve_record(api, id, respond, std::move(then));
+        if (!answer) {
           respond(engine_error(answer.status()));
           return;
         }
@@ -111,16 +132,26 @@ std::string erasure_receipt_id() {
   return std::string("erasure_") + hex;
 }
 
-// One "Customer Erased" event per identifier, keyed by it (operators/identity_resolver.h).
-EventBatch erasure_batch(const ApiContext& api, const std::vector<std::string>& ids) {
-  const EventType erased = api.engine->topology().types().find(kCustomerErasedType);
+// One "Customer Erased" event per identifier, keyed by it (operators/identity_resolver.h), and,
+// when the topology matches customer records, one to the customer index, which holds the
+// customer's records (operators/customer_matcher.h).
+EventBatch erasure_batch(const ApiContext& api, const std::string& customer,
+                         const std::vector<std::string>& ids) {
+  const EventTypeRegistry& types = api.engine->topology().types();
+  const EventType erased = types.find(kCustomerErasedType);
   const WallTime now = api.clock != nullptr ? api.clock->now() : SystemClock().now();
   BatchBuilder builder;
+  EventDraft d;
+  d.type = erased;
+  d.time = EventTime(now.value());
   for (const std::string& id : ids) {
-    EventDraft d;
     d.key = id;
-    d.type = erased;
-    d.time = EventTime(now.value());
+    builder.add(d);
+  }
+  if (types.find(kCustomerRecordType) != EventTypeRegistry::kUnknown) {
+    const PropDraft props[] = {{kCustomerProperty, PropValue::of_string(customer)}};
+    d.key = kCustomerIndexKey;
+    d.props = props;
     builder.add(d);
   }
   return builder.finish();
@@ -168,7 +199,8 @@ void erase_customer(const ApiContext& api, const std::string& id, const Responde
                                       {"unlisted_identities", unlisted},
                                       {"files_purged", "at the next checkpoint"}};
           Status taken = api.erase(
-              erasure_batch(api, ids), [respond, receipt = std::move(receipt)](Status durable) {
+              erasure_batch(api, customer, ids),
+              [respond, receipt = std::move(receipt)](Status durable) {
                 if (!durable) return respond(engine_error(durable));
                 respond(json_response(http::status::accepted, boost::json::serialize(receipt)));
               });

@@ -186,12 +186,19 @@ EventMaker& EventMaker::prop(std::string name, double value) {
   return *this;
 }
 
+EventMaker& EventMaker::flag(std::string name, bool value) {
+  event_.bool_props.emplace_back(std::move(name), value);
+  return *this;
+}
+
 EventRef add_test_event(BatchBuilder& batch, const TestEvent& e, const EventTypeRegistry& types) {
   std::vector<PropDraft> props;
   for (const auto& [name, value] : e.string_props)
     props.push_back({name, PropValue::of_string(value)});
   for (const auto& [name, value] : e.number_props)
     props.push_back({name, PropValue::of_double(value)});
+  for (const auto& [name, value] : e.bool_props)
+    props.push_back({name, PropValue::of_bool(value)});
   EventDraft d;
   d.key = e.key;
   d.type = types.find(e.type);

@@ -25,6 +25,7 @@ struct TestEvent {
   std::string item;
   std::vector<std::pair<std::string, std::string>> string_props;
   std::vector<std::pair<std::string, double>> number_props;
+  std::vector<std::pair<std::string, bool>> bool_props;
 };
 
 // A step of a script: an event, or moving the watermark (explicit, so that results never depend on
@@ -116,6 +117,8 @@ class EventMaker {
   EventMaker& item(std::string v);
   EventMaker& prop(std::string name, std::string value);
   EventMaker& prop(std::string name, double value);
+  // Not an overload of prop: a string literal would pick it over std::string.
+  EventMaker& flag(std::string name, bool value);
   operator Step() const { return Step::of(event_); }  // NOLINT: lets scripts list makers directly
   const TestEvent& event() const { return event_; }
 

@@ -53,7 +53,9 @@ TEST(Ecommerce, TheTopologyBuildsAnIdentityStageInFrontOfOneProfileStage) {
   ASSERT_TRUE(spec.is_ok()) << spec.status().to_string();
   ASSERT_EQ(spec->stage_count(), 2u);
   EXPECT_EQ(spec->stages()[0].name, "identity");
-  EXPECT_EQ(spec->stages()[0].operators.size(), 1u);
+  ASSERT_EQ(spec->stages()[0].operators.size(), 2u);
+  EXPECT_EQ(spec->stages()[0].operators[0].kind, "customer_matcher");
+  EXPECT_EQ(spec->stages()[0].operators[1].kind, "identity");
   EXPECT_EQ(spec->stages()[1].name, "profiles");
   EXPECT_EQ(spec->stages()[1].operators.size(), 12u);
 

@@ -24,7 +24,7 @@ std::span<const std::string_view> ecommerce_event_types() {
       "Email Opened", "Unsubscribed",
       // Derived by the operators (docs/event-model.md).
       "Session Ended", "Cart Abandoned", "Lifecycle Changed", "Trigger Fired", "Segment Entered",
-      "Segment Exited", "Identity Linked", "Customer Erased",
+      "Segment Exited", "Identity Linked", "Customer Erased", "Customer Record", "Customer Matched",
       "track" /* ingest's catch-all for unknown track names */};
   return kTypes;
 }
@@ -62,10 +62,14 @@ Result<TopologySpec> make_ecommerce_topology(std::shared_ptr<const OperatorRegis
   counters.push_back(std::move(opens));
 
   TopologyBuilder b(kEcommerceTopology, std::move(registry));
-  b.version(2).accept_types(ecommerce_event_types());
+  // 3: the customer matcher joined the identity stage.
+  b.version(3).accept_types(ecommerce_event_types());
   if (settings.identity_stage) {
     b.stage(kIdentityStage, "identifier")
+        .op("matcher", "customer_matcher")
         .op("identity", "identity")
+        // The import routes count these (connectors/api/import_tracker.h, kCustomerMatchesSink).
+        .sink("customer_matches", {"Customer Matched"})
         .key_by(kProfilesStage, "customer", customer_key)
         .op("identities", "identity_merge");
   } else {

@@ -30,7 +30,9 @@ namespace eddy {
 //   segments       live segment membership, defined at run time (last: it reads the others)
 //
 // Outputs (sinks): "triggers" (Cart Abandoned, Trigger Fired), "segment_changes" (Segment
-// Entered, Segment Exited), "lifecycle_changes" (Lifecycle Changed), "sessions" (Session Ended).
+// Entered, Segment Exited), "lifecycle_changes" (Lifecycle Changed), "sessions" (Session Ended),
+// and with the identity stage "customer_matches" (Customer Matched: how each customer record was
+// matched, which the import routes count).
 inline constexpr const char* kEcommerceTopology = "ecommerce";
 inline constexpr const char* kIdentityStage = "identity";
 inline constexpr const char* kProfilesStage = "profiles";
