@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <thread>
 
+#include "connectors/match/customer_record_event.h"
+
 namespace eddy {
 namespace {
 
@@ -65,6 +67,13 @@ Status EventSubmitter::add(const ItemPos& pos, const MappedEvent& event) {
   }
   builder_.add(event.draft);
   pending_.push_back({pos, id});
+  if (event.record != nullptr) {
+    CustomerRecordOrigin origin;
+    origin.known_user = true;
+    add_customer_record_event(builder_, event.record_type, *event.record, *event.raw_record, origin,
+                              event.draft.time);
+    pending_.push_back({pos, std::nullopt, true});
+  }
   if (pending_.size() >= options_.max_batch_events) return finish();
   return {};
 }
@@ -111,13 +120,20 @@ Status EventSubmitter::submit(const EventBatch& batch) {
 }
 
 void EventSubmitter::settle(const SubmitResult& result) {
+  size_t companions = 0;
+  for (const Pending& p : pending_)
+    companions += p.companion ? 1 : 0;
   for (const Rejection& r : result.rejected) {
     const Pending& p = pending_[r.index];
+    if (p.companion) {
+      --companions;
+      continue;
+    }
     // The engine did not take it, so a corrected retry under the same messageId must be taken.
     if (p.id) dedup_.release(*p.id, received_at_);
     note(chunk_, p.pos, {errc_of(r.reason), r.message, std::nullopt});
   }
-  tally_.accepted += result.accepted;
+  tally_.accepted += result.accepted - companions;
   tally_.duplicates += chunk_.duplicates;
   tally_.rejected += chunk_.rejected;
   for (size_t i = 0; i < kIngestErrcCount; ++i)

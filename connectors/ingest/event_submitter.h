@@ -82,6 +82,9 @@ class EventSubmitter {
   struct Pending {
     ItemPos pos;
     std::optional<MessageIdHash> id;
+    // The customer record sent beside an identify (MappedEvent::record): not a message of the
+    // request, so neither counted nor reported.
+    bool companion = false;
   };
 
   Status submit(const EventBatch& batch);

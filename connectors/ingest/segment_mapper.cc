@@ -7,6 +7,7 @@
 
 #include "connectors/ingest/clock_skew.h"
 #include "connectors/ingest/merged_context.h"
+#include "connectors/match/traits_record.h"
 #include "connectors/normalize/country.h"
 #include "connectors/normalize/email.h"
 #include "connectors/normalize/iso8601.h"
@@ -119,7 +120,8 @@ struct SegmentMapper::Fields {
 SegmentMapper::SegmentMapper(const EventTypeRegistry& types, std::string default_phone_region)
     : types_(types),
       track_(types.find("track")),
-      default_phone_region_(std::move(default_phone_region)) {
+      default_phone_region_(std::move(default_phone_region)),
+      record_type_(types.find(kCustomerRecordType)) {
   props_.reserve(kMaxBagProperties);
 }
 
@@ -286,6 +288,7 @@ std::optional<IngestError> SegmentMapper::map_object(const object& m, const Mess
       break;
     case SegmentCall::kIdentify:
       if (auto e = add_traits(m)) return e;
+      add_customer_record(m, user_id, out);
       break;
     case SegmentCall::kGroup:
       if (const value* g = m.if_contains("groupId"); !absent(g)) {
@@ -428,6 +431,24 @@ std::optional<IngestError> SegmentMapper::add_track_fields(Fields& f, MappedEven
   }
   if (f.catch_all) props_.push_back({"event", PropValue::of_string(name)});
   return std::nullopt;
+}
+
+void SegmentMapper::add_customer_record(const object& m, std::string_view user_id,
+                                        MappedEvent& out) {
+  // Only a known user's traits: an anonymous visitor's record would have no id to be found by.
+  if (record_type_ == EventTypeRegistry::kUnknown || user_id.empty()) return;
+  const value* traits = m.if_contains("traits");
+  if (traits == nullptr || !traits->is_object()) return;
+  auto raw = customer_record_from_traits(traits->get_object(), user_id);
+  if (!raw) return;
+  // A record that normalises to nothing matchable is no error: the identify itself stands.
+  auto record = normalize_customer_record(*raw, default_phone_region_);
+  if (!record) return;
+  raw_record_ = std::move(*raw);
+  record_ = std::move(record).value();
+  out.record = &record_;
+  out.raw_record = &raw_record_;
+  out.record_type = record_type_;
 }
 
 std::optional<IngestError> SegmentMapper::add_traits(const object& m) {

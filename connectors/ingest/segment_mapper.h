@@ -10,6 +10,7 @@
 
 #include "connectors/ingest/ingest_errc.h"
 #include "connectors/ingest/segment_call.h"
+#include "connectors/match/customer_record.h"
 #include "runtime/batch_builder.h"
 #include "runtime/event_types.h"
 #include "runtime/identity_fields.h"
@@ -34,6 +35,12 @@ struct MappedEvent {
   EventDraft draft;
   std::string_view message_id;  // empty when the message has none
   SegmentCall call = SegmentCall::kTrack;
+  // The customer record a known user's identify traits hold (connectors/match/traits_record.h),
+  // normalised, for the topology's customer index: sent beside the event as a "Customer Record"
+  // of type `record_type`. Null when there is none, or the topology matches no records.
+  const CustomerRecord* record = nullptr;
+  const RawCustomerRecord* raw_record = nullptr;
+  EventType record_type;
 };
 
 // Turns Segment messages into event drafts exactly as docs/event-model.md describes: the key, the
@@ -61,6 +68,9 @@ class SegmentMapper {
                                           Fields& f);
   std::optional<IngestError> add_track_fields(Fields& f, MappedEvent& out);
   std::optional<IngestError> add_traits(const boost::json::object& m);
+  // Points `out` at the customer record in the identify's traits, when there is one to match.
+  void add_customer_record(const boost::json::object& m, std::string_view user_id,
+                           MappedEvent& out);
   // The traits identity matching compares (email, phone, country) in canonical form, the value as
   // sent beside it as "<prop>_raw" when they differ; false for other traits and for values that
   // do not read as one, which are kept as sent.
@@ -80,6 +90,9 @@ class SegmentMapper {
   const EventTypeRegistry& types_;
   EventType track_;
   std::string default_phone_region_;
+  EventType record_type_;
+  RawCustomerRecord raw_record_;
+  CustomerRecord record_;
   std::vector<PropDraft> props_;
   size_t added_props_ = 0;  // raw copies kept beside normalised traits: not the message's to count
   // Owns the strings that are not in the message (trait names, numbers written as text). A deque

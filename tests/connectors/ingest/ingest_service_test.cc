@@ -8,6 +8,7 @@
 #include <map>
 #include <thread>
 
+#include "runtime/identity_fields.h"
 #include "tests/connectors/ingest/test_engine.h"
 
 namespace eddy {
@@ -135,6 +136,43 @@ TEST_F(IngestServiceTest, ATrackCallBecomesOneEvent) {
   EXPECT_DOUBLE_EQ(events[0].amount, 12.5);
   EXPECT_EQ(events[0].quantity, 3);
   EXPECT_EQ(events[0].item, "p1");
+}
+
+TEST_F(IngestServiceTest, AKnownUsersIdentifyTraitsAreSentToTheCustomerIndexToo) {
+  const IngestReply r = call(
+      SegmentCall::kIdentify,
+      R"({"userId":"u7","anonymousId":"a7","messageId":"m7","traits":{"email":" Ann@Example.com",
+          "firstName":"Ann","lastName":"Lee","address":{"postalCode":"SW1A 1AA","city":"London"}}})");
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_EQ(r.accepted, 1u) << "one message, whatever it was sent as";
+  const auto events = engine_->events();
+  ASSERT_EQ(events.size(), 2u);
+  const Record* record = nullptr;
+  for (const Record& e : events) {
+    if (type_name(e) == "Customer Record") record = &e;
+  }
+  ASSERT_NE(record, nullptr);
+  EXPECT_EQ(record->key, kCustomerIndexKey);
+  EXPECT_EQ(prop(*record, "record_id"), "u7");
+  EXPECT_EQ(prop(*record, "known_user"), "true");
+  EXPECT_EQ(prop(*record, "m.email"), "ann@example.com");
+  EXPECT_EQ(prop(*record, "m.postcode"), "SW1A1AA");
+
+  // The same message again is a duplicate, record and all.
+  call(SegmentCall::kIdentify, R"({"userId":"u7","messageId":"m7","traits":{"lastName":"Lee"}})");
+  EXPECT_EQ(engine_->events().size(), 2u);
+}
+
+TEST_F(IngestServiceTest, IdentifiesWithNothingToMatchSendNoRecord) {
+  for (const char* body : {
+           R"({"anonymousId":"a8","traits":{"email":"ann@example.com"}})",  // no user to find
+           R"({"userId":"u8","traits":{"plan":"pro"}})",                    // nothing to match by
+           R"({"userId":"u9","traits":{"email":"not an email"}})",          // nothing left
+       }) {
+    EXPECT_EQ(call(SegmentCall::kIdentify, body).status, 200u) << body;
+  }
+  for (const Record& e : engine_->events())
+    EXPECT_EQ(type_name(e), "identify");
 }
 
 TEST_F(IngestServiceTest, EachRouteSubmitsItsCall) {
