@@ -9,6 +9,7 @@
 
 namespace eddy {
 
+class ImportJobs;
 class SegmentChangeHub;
 
 // What the REST routes need to reach: the engine (only through its messages: query_key,
@@ -40,6 +41,14 @@ struct ApiContext {
   std::function<Status(const EventBatch& batch, std::function<void(Status)> done)> erase;
   // The time erasure events carry.
   const Clock* clock = nullptr;
+  // Bulk imports of customer records (POST /v1/import): the jobs, and how their batches of
+  // "Customer Record" events reach the durable intake, with the contract of `erase` (and busy
+  // when the intake is full, which a job retries). Either unset: the routes answer 404
+  // not_enabled.
+  ImportJobs* imports = nullptr;
+  std::function<Status(const EventBatch& batch, std::function<void(Status)> done)> submit_records;
+  // The country assumed for imported phone numbers without a country code (empty: none).
+  std::string default_phone_region;
 };
 
 // GET /v1/customers/{id}, GET /v1/customers/{id}/segments, GET /v1/customers/{id}/identities; any
@@ -52,6 +61,9 @@ void add_segment_routes(Router& router, const ApiContext& api);
 
 // POST /v1/admin/checkpoint.
 void add_admin_routes(Router& router, const ApiContext& api);
+
+// POST /v1/import (bulk customer records, CSV or NDJSON) and GET /v1/imports/{id}.
+void add_import_routes(Router& router, const ApiContext& api);
 
 // How an engine's refusal reads over HTTP.
 HttpResponse engine_error(const Status& s);

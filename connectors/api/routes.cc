@@ -12,6 +12,7 @@ void add_all_routes(Router& router, const EdgeServices& s) {
   add_customer_routes(router, *s.api);
   add_segment_routes(router, *s.api);
   add_admin_routes(router, *s.api);
+  add_import_routes(router, *s.api);
 }
 
 }  // namespace eddy

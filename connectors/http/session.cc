@@ -8,6 +8,8 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <cstdint>
+#include <limits>
 
 #include "connectors/http/request_checks.h"
 #include "connectors/http/server.h"
@@ -86,6 +88,10 @@ void HttpSession::on_first_bytes(boost::system::error_code ec, size_t n) {
 void HttpSession::do_read_header() {
   header_parser_.emplace();
   header_parser_->header_limit(server_.settings_.max_header_bytes);
+  // Beast's parser refuses a Content-Length over its default body limit (1 MiB) while it reads
+  // the header, as a 400; on_header compares it with max_body_bytes instead (413), and the body
+  // parser enforces that limit on what arrives.
+  header_parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
   socket_.expires_after(milliseconds(server_.settings_.header_timeout_ms));
   http::async_read_header(socket_, buffer_, *header_parser_,
                           beast::bind_front_handler(&HttpSession::on_header, shared_from_this()));

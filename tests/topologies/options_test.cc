@@ -252,5 +252,35 @@ tracking_plan_mode = "tag"
   EXPECT_NE(eddy_usage().find("--tracking-plan-mode"), std::string::npos);
 }
 
+TEST(EddyOptions, ImportLimitsFromFlagsTheEnvironmentAndTheFile) {
+  auto defaults = parse_eddy_options({}, env_of({}));
+  ASSERT_TRUE(defaults.is_ok());
+  EXPECT_EQ(defaults->imports.max_concurrent, 2u);
+  EXPECT_EQ(defaults->imports.max_listed_rejections, 1000u);
+
+  auto flags = parse_eddy_options({"--import-max-concurrent", "4", "--import-listed-rejections=10"},
+                                  env_of({}));
+  ASSERT_TRUE(flags.is_ok()) << flags.status().to_string();
+  EXPECT_EQ(flags->imports.max_concurrent, 4u);
+  EXPECT_EQ(flags->imports.max_listed_rejections, 10u);
+
+  auto env = parse_eddy_options({}, env_of({{"EDDY_IMPORT_MAX_CONCURRENT", "3"}}));
+  ASSERT_TRUE(env.is_ok()) << env.status().to_string();
+  EXPECT_EQ(env->imports.max_concurrent, 3u);
+
+  const std::string path = write_config("[import]\nmax_concurrent = 1\nlisted_rejections = 0\n");
+  auto file = parse_eddy_options({"--config", path}, env_of({}));
+  ASSERT_TRUE(file.is_ok()) << file.status().to_string();
+  EXPECT_EQ(file->imports.max_concurrent, 1u);
+  EXPECT_EQ(file->imports.max_listed_rejections, 0u);
+
+  auto none = parse_eddy_options({"--import-max-concurrent", "0"}, env_of({}));
+  ASSERT_FALSE(none.is_ok());
+  EXPECT_NE(none.status().message().find("--import-max-concurrent: 0 is outside 1..64"),
+            std::string::npos)
+      << none.status().message();
+  EXPECT_NE(eddy_usage().find("[import] listed_rejections"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace eddy

@@ -6,12 +6,15 @@
 #include <cstdio>
 #include <filesystem>
 #include <future>
+#include <optional>
 
 #include <boost/json/serialize.hpp>
 
 #include "connectors/api/api_context.h"
 #include "connectors/api/health_routes.h"
 #include "connectors/api/http_metrics.h"
+#include "connectors/api/import_jobs.h"
+#include "connectors/api/import_tracker.h"
 #include "connectors/api/ingest_routes.h"
 #include "connectors/api/routes.h"
 #include "connectors/api/segment_change_hub.h"
@@ -31,6 +34,7 @@
 #include "runtime/durability/checkpointer.h"
 #include "runtime/durability/journal.h"
 #include "runtime/engine.h"
+#include "runtime/identity_fields.h"
 #include "runtime/intake.h"
 #include "runtime/log.h"
 #include "topologies/ecommerce/data_dir_format.h"
@@ -55,17 +59,24 @@ constexpr std::chrono::seconds kOutboundGrace{10};
 
 // Every output of the topology is appended to an NDJSON file in the data directory, one per sink,
 // and every side output (late, rejected, ...) to another; segment changes also feed live
-// subscribers. `erasable` gets each sink that keeps what it is given (the files, the outbound
-// sink's dead letters) once, for erasures.
+// subscribers. The master customer index's answers (kCustomerMatchesSink) go to the import
+// tracker alone: they are its progress reports, not an output anyone subscribes to. `erasable`
+// gets each sink that keeps what it is given (the files, the outbound sink's dead letters) once,
+// for erasures.
 Status add_sinks(const TopologySpec& topology, const std::string& out_dir,
                  std::shared_ptr<SegmentChangeHub> hub, std::shared_ptr<Sink> outbound,
-                 EngineOptions& engine_options, std::vector<std::shared_ptr<Sink>>& erasable) {
+                 std::shared_ptr<ImportTracker> imports, EngineOptions& engine_options,
+                 std::vector<std::shared_ptr<Sink>>& erasable) {
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
   if (ec) return {Errc::kIo, out_dir + ": " + ec.message()};
   auto types = std::make_shared<EventTypeRegistry>(topology.types());
   for (const StageSpec& stage : topology.stages()) {
     for (const SinkSpec& sink : stage.sinks) {
+      if (sink.name == kCustomerMatchesSink) {
+        engine_options.sinks[sink.name] = imports;
+        continue;
+      }
       auto file = NdjsonFileSink::open(out_dir + "/" + sink.name + ".ndjson", types);
       if (!file) return file.status();
       // Filled by push_back: GCC 12 warns falsely (array-bounds) on the initializer-list form.
@@ -227,6 +238,34 @@ std::vector<std::string> segment_definitions(Engine& engine) {
   return future.get();
 }
 
+bool has_sink(const TopologySpec& topology, std::string_view name) {
+  for (const StageSpec& stage : topology.stages()) {
+    for (const SinkSpec& sink : stage.sinks)
+      if (sink.name == name) return true;
+  }
+  return false;
+}
+
+// Hands an import's batch to the intake like an erasure's: `done` hears once it is durable.
+Status submit_import_batch(Intake& intake, const Clock& clock, const EventBatch& batch,
+                           std::function<void(Status)> done) {
+  auto ack = std::make_shared<AckLatch>();
+  const SubmitResult taken = intake.submit(batch, {}, clock.now(), ack);
+  if (!taken.status) return taken.status;
+  // The rest of the batch was taken, so `done` must still hear: with the refusal, which fails
+  // the import. Records are built to pass the source's checks; this is a bug if it happens.
+  Status refused;
+  if (!taken.rejected.empty()) {
+    refused =
+        Status(Errc::kInternal, "the engine refused " + std::to_string(taken.rejected.size()) +
+                                    " records of a batch: " + taken.rejected[0].message);
+  }
+  ack->arm([refused = std::move(refused), done = std::move(done)](const Status& s) {
+    done(s ? refused : s);
+  });
+  return Status{};
+}
+
 boost::json::object checkpoint_json(const CheckpointInfo& info) {
   return {{"checkpoint", info.id},
           {"wal_offset", info.wal_offset},
@@ -312,9 +351,15 @@ int main(int argc, char** argv) {
     if (!created) return fail(created.status());
     outbound = std::move(created).value();
   }
+  // Imports are taken when the topology matches customer records and reports how.
+  std::shared_ptr<ImportTracker> import_tracker;
+  if (topology->types().find(kCustomerRecordType) != EventTypeRegistry::kUnknown &&
+      has_sink(*topology, kCustomerMatchesSink)) {
+    import_tracker = std::make_shared<ImportTracker>(topology->types().find(kCustomerMatchedType));
+  }
   std::vector<std::shared_ptr<Sink>> output_sinks;
-  if (Status s = add_sinks(*topology, options->data_dir + "/out", hub, outbound, engine_options,
-                           output_sinks);
+  if (Status s = add_sinks(*topology, options->data_dir + "/out", hub, outbound, import_tracker,
+                           engine_options, output_sinks);
       !s)
     return fail(s);
   auto created = Engine::create(std::move(topology).value(), std::move(engine_options));
@@ -369,8 +414,11 @@ int main(int argc, char** argv) {
     if (!taken.status) return taken.status;
     if (!taken.rejected.empty()) return Status(Errc::kInvalidArgument, taken.rejected[0].message);
     std::vector<std::string> ids;
-    for (const Event& e : batch.events)
-      ids.emplace_back(batch.payload->str(e.key));
+    for (const Event& e : batch.events) {
+      // The customer index's own erasure names no identifier of the customer.
+      if (batch.payload->str(e.key) != kCustomerIndexKey)
+        ids.emplace_back(batch.payload->str(e.key));
+    }
     // Acknowledged erasures are what the next checkpoint completes; the checkpointer exists
     // whenever the intake takes anything.
     ack->arm([&checkpointer_ptr, ids = std::move(ids), done = std::move(done)](const Status& s) {
@@ -379,6 +427,18 @@ int main(int argc, char** argv) {
     });
     return Status{};
   };
+
+  // Declared after the intake its jobs submit to, so that it is destroyed (its jobs stopped) first.
+  std::optional<ImportJobs> imports;
+  if (import_tracker) {
+    imports.emplace(options->imports, *import_tracker, clock);
+    api.imports = &*imports;
+    api.default_phone_region = options->default_phone_region;
+    api.submit_records = [&intake, &clock](const EventBatch& batch,
+                                           std::function<void(Status)> done) {
+      return submit_import_batch(intake, clock, batch, std::move(done));
+    };
+  }
 
   auto router = std::make_shared<Router>(options->http.tokens);
   add_all_routes(*router, {.api = &api,
@@ -456,6 +516,9 @@ int main(int argc, char** argv) {
   log_line(LogLevel::kInfo, "stopping: answering requests in flight, then draining accepted events",
            {{"signal", received}});
   server.stop(kHttpGrace);
+  // Imports stop submitting while the log still takes their last batches; what they submitted is
+  // in the log, and a re-import completes them.
+  if (imports) imports->stop();
   // A restart then restores this and replays nothing. A failed log takes no mark; the last
   // checkpoint and the log still recover everything acknowledged.
   if (!log_failed) (void)checkpointer.checkpoint_now();

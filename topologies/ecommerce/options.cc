@@ -137,6 +137,18 @@ void add_checkpoint_settings(std::vector<Setting>& s) {
       1000, kBig, [](O & o) -> auto& { return o.checkpoint.timeout_ms; }));
 }
 
+void add_import_settings(std::vector<Setting>& s) {
+  using O = EddyOptions;
+  s.push_back(number(
+      "import.max_concurrent", "import-max-concurrent",
+      "imports reading or submitting at once; POST /v1/import answers 429 beyond (2)", 1, 64,
+      [](O & o) -> auto& { return o.imports.max_concurrent; }));
+  s.push_back(number(
+      "import.listed_rejections", "import-listed-rejections",
+      "rejected lines an import's status lists with their reason; the rest are counted (1000)", 0,
+      1'000'000, [](O & o) -> auto& { return o.imports.max_listed_rejections; }));
+}
+
 std::vector<Setting> make_settings() {
   using O = EddyOptions;
   std::vector<Setting> s;
@@ -376,6 +388,7 @@ std::vector<Setting> make_settings() {
   add_wal_settings(s);
   add_checkpoint_settings(s);
   add_outbound_settings(s);
+  add_import_settings(s);
   return s;
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "connectors/api/import_job.h"
 #include "connectors/http/http_settings.h"
 #include "connectors/ingest/tracking_plan_mode.h"
 #include "connectors/outbound/webhook_endpoint.h"
@@ -68,6 +69,8 @@ struct EddyOptions {
   // <data_dir>/out/delivered-ids.log, so that events a replay emits again are not redelivered.
   int64_t outbound_delivered_ids_window_ms = 24 * kMillisPerHour;
   int64_t outbound_delivered_ids_max_entries = 1'000'000;
+  // Bulk imports of customer records (POST /v1/import, docs/import.md).
+  ImportSettings imports;
   bool help = false;
 };
 

@@ -260,6 +260,17 @@ TEST_F(ServerTest, OversizeBodyIs413AndOversizeHeadersAre431) {
   }
 }
 
+TEST_F(ServerTest, BodiesLargerThanBeastsDefaultLimitAreReadUpToTheSetting) {
+  start();  // max_body_bytes: 64 MiB; Beast's own default is 1 MiB
+  const std::string body(3 * 1024 * 1024, 'a');
+  RawClient c(port());
+  c.send("POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\n\r\n" + body);
+  const std::string r = c.read_responses(1);
+  EXPECT_NE(r.find("200 OK"), std::string::npos) << r.substr(0, 300);
+  EXPECT_NE(r.find("\r\n\r\n" + std::to_string(body.size())), std::string::npos);
+}
+
 TEST_F(ServerTest, TrickledHeadersAreCutOffWhileOthersAreServed) {
   HttpSettings s;
   s.header_timeout_ms = 500;
