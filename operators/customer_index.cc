@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <utility>
 
 #include "connectors/match/blocking_keys.h"
@@ -21,13 +22,9 @@ constexpr std::array<std::string CustomerRecord::*, 9> kFields{
     &CustomerRecord::first_name, &CustomerRecord::last_name, &CustomerRecord::street,
     &CustomerRecord::postcode,   &CustomerRecord::city,      &CustomerRecord::country};
 
-// The hashes of a record's blocking keys, each once, and whether each is an email or phone key.
-struct KeyHashes {
-  std::vector<uint64_t> hashes;
-  std::vector<char> kinds;  // 'e', 'p' or 'n'
-};
+}  // namespace
 
-KeyHashes key_hashes(const CustomerRecord& record) {
+CustomerIndex::KeyHashes CustomerIndex::key_hashes(const CustomerRecord& record) {
   KeyHashes out;
   for (const std::string& key : blocking_keys(record)) {
     const uint64_t h = hash_key(key).value();
@@ -37,6 +34,8 @@ KeyHashes key_hashes(const CustomerRecord& record) {
   }
   return out;
 }
+
+namespace {
 
 void write_list(StateWriter& out, const std::vector<uint32_t>& list) {
   out.put<uint64_t>(list.size());
@@ -72,11 +71,12 @@ CustomerIndex::Decision CustomerIndex::add(CustomerRecord record, bool known_use
   record.warnings.clear();
   if (auto it = by_record_id_.find(record.id); it != by_record_id_.end())
     return update(it->second, std::move(record));
-  const std::vector<Match> matches = matches_of(record);
+  const KeyHashes keys = key_hashes(record);
+  const std::vector<Match> matches = matches_of(record, keys);
   if (matches.empty()) {
     Decision d;
     d.customer = record.id;
-    new_entry(std::move(record), new_customer(d.customer, known_user));
+    new_entry(std::move(record), new_customer(d.customer, known_user), keys);
     return d;
   }
   if (known_user) {
@@ -88,15 +88,16 @@ CustomerIndex::Decision CustomerIndex::add(CustomerRecord record, bool known_use
       d.reason = m.decision.reason;
       d.score = m.decision.score;
       d.customer = record.id;
-      new_entry(std::move(record), new_customer(d.customer, true));
+      new_entry(std::move(record), new_customer(d.customer, true), keys);
       return d;
     }
   }
-  return join(std::move(record), known_user, matches);
+  return join(std::move(record), known_user, matches, keys);
 }
 
 CustomerIndex::Decision CustomerIndex::join(CustomerRecord record, bool known_user,
-                                            const std::vector<Match>& matches) {
+                                            const std::vector<Match>& matches,
+                                            const KeyHashes& keys) {
   Decision d;
   d.outcome = known_user ? Outcome::kLinked : Outcome::kMerged;
   d.matched = entries_[matches[0].entry].record.id;
@@ -136,21 +137,23 @@ CustomerIndex::Decision CustomerIndex::join(CustomerRecord record, bool known_us
   customers_[into].known = known_user || has_user;
   by_customer_id_[id] = into;
   d.customer = std::move(id);
-  new_entry(std::move(record), into);
+  new_entry(std::move(record), into, keys);
   return d;
 }
 
-std::vector<CustomerIndex::Match> CustomerIndex::matches_of(const CustomerRecord& record) const {
-  const KeyHashes keys = key_hashes(record);
-  CustomerRecord compared = record;
+std::vector<CustomerIndex::Match> CustomerIndex::matches_of(const CustomerRecord& record,
+                                                            const KeyHashes& keys) const {
+  // A copy only when a placeholder must be left out of the comparison.
+  std::optional<CustomerRecord> without_placeholders;
   std::vector<uint32_t> candidates;
   for (size_t i = 0; i < keys.hashes.size(); ++i) {
     auto it = blocks_.find(keys.hashes[i]);
     if (it == blocks_.end()) continue;
     if (it->second.placeholder) {
       // A placeholder decides nothing: compare as if the record lacked it.
-      if (keys.kinds[i] == 'e') compared.email.clear();
-      if (keys.kinds[i] == 'p') compared.phone.clear();
+      if (keys.kinds[i] != 'e' && keys.kinds[i] != 'p') continue;
+      if (!without_placeholders) without_placeholders = record;
+      (keys.kinds[i] == 'e' ? without_placeholders->email : without_placeholders->phone).clear();
       continue;
     }
     candidates.insert(candidates.end(), it->second.entries.begin(), it->second.entries.end());
@@ -158,6 +161,7 @@ std::vector<CustomerIndex::Match> CustomerIndex::matches_of(const CustomerRecord
   std::sort(candidates.begin(), candidates.end());
   candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
 
+  const CustomerRecord& compared = without_placeholders ? *without_placeholders : record;
   std::vector<Match> matches;
   for (const uint32_t c : candidates) {
     ++comparisons_;
@@ -199,8 +203,9 @@ bool CustomerIndex::conflicts_with(const Customer& customer, const CustomerRecor
 
 CustomerIndex::Decision CustomerIndex::update(uint32_t entry, CustomerRecord record) {
   unindex_keys(entry);
+  const KeyHashes keys = key_hashes(record);
   entries_[entry].record = std::move(record);
-  index_keys(entry);
+  index_keys(entry, keys);
   Decision d;
   d.outcome = Outcome::kUpdated;
   d.customer = customers_[entries_[entry].customer].id;
@@ -222,7 +227,7 @@ uint32_t CustomerIndex::new_customer(std::string id, bool known) {
   return c;
 }
 
-uint32_t CustomerIndex::new_entry(CustomerRecord record, uint32_t customer) {
+uint32_t CustomerIndex::new_entry(CustomerRecord record, uint32_t customer, const KeyHashes& keys) {
   uint32_t e = 0;
   if (!free_entries_.empty()) {
     e = free_entries_.back();
@@ -234,18 +239,18 @@ uint32_t CustomerIndex::new_entry(CustomerRecord record, uint32_t customer) {
   by_record_id_[record.id] = e;
   entries_[e] = {std::move(record), customer};
   customers_[customer].entries.push_back(e);
-  index_keys(e);
+  index_keys(e, keys);
   return e;
 }
 
-void CustomerIndex::index_keys(uint32_t entry) {
-  for (const uint64_t h : key_hashes(entries_[entry].record).hashes) {
+void CustomerIndex::index_keys(uint32_t entry, const KeyHashes& keys) {
+  for (const uint64_t h : keys.hashes) {
     Block& b = blocks_[h];
     if (b.placeholder) continue;
     if (b.entries.size() >= settings_.max_candidates_per_key) {
       b.placeholder = true;
       std::vector<uint32_t>().swap(b.entries);
-      ++placeholder_keys_;
+      placeholders_.push_back(h);
       continue;
     }
     b.entries.push_back(entry);
@@ -286,6 +291,8 @@ size_t CustomerIndex::erase_customer(std::string_view customer) {
 }
 
 void CustomerIndex::write(StateWriter& out) const {
+  // About what a record takes, so that a large index is not copied again as the output grows.
+  out.reserve(out.size() + entries_.size() * 144);
   out.put<uint32_t>(kFormatVersion);
   out.put<uint64_t>(entries_.size());
   for (const Entry& e : entries_) {
@@ -307,10 +314,9 @@ void CustomerIndex::write(StateWriter& out) const {
       out.put<uint32_t>(e);
   }
   write_list(out, free_customers_);
-  out.put<uint64_t>(placeholder_keys_);
-  for (const auto& [hash, block] : blocks_) {
-    if (block.placeholder) out.put<uint64_t>(hash);
-  }
+  out.put<uint64_t>(placeholders_.size());
+  for (const uint64_t hash : placeholders_)
+    out.put<uint64_t>(hash);
   out.put<uint64_t>(comparisons_);
 }
 
@@ -339,17 +345,21 @@ Status CustomerIndex::read(StateReader& in) {
     if (!c.id.empty()) by_customer_id_[c.id] = static_cast<uint32_t>(i);
   }
   read_list(in, free_customers_);
-  placeholder_keys_ = in.get<uint64_t>();
-  for (uint64_t i = 0; i < placeholder_keys_ && in.ok(); ++i)
-    blocks_[in.get<uint64_t>()].placeholder = true;
+  const auto placeholders = in.get<uint64_t>();
+  for (uint64_t i = 0; i < placeholders && in.ok(); ++i) {
+    placeholders_.push_back(in.get<uint64_t>());
+    blocks_[placeholders_.back()].placeholder = true;
+  }
   comparisons_ = in.get<uint64_t>();
   if (!in.ok()) return {Errc::kCorrupt, "customer index state is truncated"};
+  by_record_id_.reserve(entries_.size());
+  blocks_.reserve(entries_.size() * 3);
   for (uint32_t i = 0; i < entries_.size(); ++i) {
     if (entries_[i].record.id.empty()) continue;
     if (entries_[i].customer >= customers_.size() || customers_[entries_[i].customer].id.empty())
       return {Errc::kCorrupt, "customer index record names no customer"};
     by_record_id_[entries_[i].record.id] = i;
-    index_keys(i);
+    index_keys(i, key_hashes(entries_[i].record));
   }
   return {};
 }

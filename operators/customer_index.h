@@ -69,7 +69,7 @@ class CustomerIndex {
 
   size_t record_count() const { return by_record_id_.size(); }
   size_t customer_count() const { return by_customer_id_.size(); }
-  size_t placeholder_keys() const { return placeholder_keys_; }
+  size_t placeholder_keys() const { return placeholders_.size(); }
   uint64_t comparisons() const { return comparisons_; }
 
   void write(StateWriter& out) const;
@@ -96,15 +96,22 @@ class CustomerIndex {
     uint32_t entry = 0;
     MatchDecision decision;
   };
+  // The hashes of a record's blocking keys, each once, and whether each is an email or phone key.
+  struct KeyHashes {
+    std::vector<uint64_t> hashes;
+    std::vector<char> kinds;  // 'e', 'p' or 'n'
+  };
+  static KeyHashes key_hashes(const CustomerRecord& record);
 
   // The best match in each customer the record may join, best first.
-  std::vector<Match> matches_of(const CustomerRecord& record) const;
+  std::vector<Match> matches_of(const CustomerRecord& record, const KeyHashes& keys) const;
   bool conflicts_with(const Customer& customer, const CustomerRecord& record) const;
   bool groups_conflict(const std::vector<uint32_t>& joined, const Customer& customer) const;
-  Decision join(CustomerRecord record, bool known_user, const std::vector<Match>& matches);
-  uint32_t new_entry(CustomerRecord record, uint32_t customer);
+  Decision join(CustomerRecord record, bool known_user, const std::vector<Match>& matches,
+                const KeyHashes& keys);
+  uint32_t new_entry(CustomerRecord record, uint32_t customer, const KeyHashes& keys);
   uint32_t new_customer(std::string id, bool known);
-  void index_keys(uint32_t entry);
+  void index_keys(uint32_t entry, const KeyHashes& keys);
   void unindex_keys(uint32_t entry);
   Decision update(uint32_t entry, CustomerRecord record);
 
@@ -116,7 +123,8 @@ class CustomerIndex {
   std::unordered_map<std::string, uint32_t> by_record_id_;
   std::unordered_map<std::string, uint32_t> by_customer_id_;
   std::unordered_map<uint64_t, Block> blocks_;
-  size_t placeholder_keys_ = 0;
+  // The hashes of the placeholder blocks, so that a snapshot need not walk every block.
+  std::vector<uint64_t> placeholders_;
   mutable uint64_t comparisons_ = 0;
 };
 
