@@ -33,14 +33,19 @@ bool has_control_character(std::string_view id) {
   });
 }
 
-// The record of `row`, ready to submit, or why it cannot be.
-std::variant<PreparedRecord, ImportRejection> prepare(ImportRow& row,
-                                                      const ImportRequest& request) {
+// The phone number of each row the first pass prepared, in row order (none for a row it refused):
+// the second pass takes it instead of asking libphonenumber again.
+using PreparedPhones = std::vector<std::optional<std::string>>;
+
+// The record of `row`, ready to submit, or why it cannot be. `phone`: its normalised phone number
+// when the first pass prepared it.
+std::variant<PreparedRecord, ImportRejection> prepare(ImportRow& row, const ImportRequest& request,
+                                                      const std::string* phone = nullptr) {
   if (!row.record) {
     return ImportRejection{row.line, std::string(row.code), row.record.status().message()};
   }
   Result<CustomerRecord> record =
-      normalize_customer_record(*row.record, request.default_phone_region);
+      normalize_customer_record(*row.record, request.default_phone_region, phone);
   if (!record)
     return ImportRejection{row.line, std::string(kInvalidRecord), record.status().message()};
   record->id = request.source + ":" + record->id;
@@ -66,15 +71,16 @@ std::string stopped_message(const Status& why) {
 // The first pass: counts the lines and takes the census of the records that will be submitted.
 // False when stopped.
 bool take_census(const ImportRequest& request, ImportProgress& progress, ImportCensus& census,
-                 const std::stop_token& stop) {
+                 PreparedPhones& phones, const std::stop_token& stop) {
   ImportBodyReader reader(request.body, request.format, request.max_json_depth);
   if (!reader.start()) return true;  // checked before the job started; nothing to count
   while (std::optional<ImportRow> row = reader.next()) {
     if (stop.stop_requested()) return false;
     progress.count_line();
     auto prepared = prepare(*row, request);
-    if (auto* record = std::get_if<PreparedRecord>(&prepared))
-      census.add(row->line, record->record);
+    auto* record = std::get_if<PreparedRecord>(&prepared);
+    phones.push_back(record != nullptr ? std::optional(record->record.phone) : std::nullopt);
+    if (record != nullptr) census.add(row->line, record->record);
   }
   return true;
 }
@@ -82,7 +88,8 @@ bool take_census(const ImportRequest& request, ImportProgress& progress, ImportC
 // The second pass: rejects what cannot be taken and submits the rest in batches.
 Status submit_records(const ImportRequest& request, const ImportSettings& settings,
                       const std::shared_ptr<ImportProgress>& progress, const ImportCensus& census,
-                      const Clock& clock, const std::stop_token& stop) {
+                      const PreparedPhones& phones, const Clock& clock,
+                      const std::stop_token& stop) {
   RecordSubmitter submitter(
       request.submit, settings.pacing,
       [progress](size_t events) { progress->count_submitted(events); }, stop);
@@ -90,8 +97,10 @@ Status submit_records(const ImportRequest& request, const ImportSettings& settin
   EventTime batch_time(clock.now().value());
   ImportBodyReader reader(request.body, request.format, request.max_json_depth);
   if (!reader.start()) return submitter.drain();
-  while (std::optional<ImportRow> row = reader.next()) {
-    auto prepared = prepare(*row, request);
+  for (size_t ordinal = 0; std::optional<ImportRow> row = reader.next(); ++ordinal) {
+    const std::string* phone =
+        ordinal < phones.size() && phones[ordinal] ? &*phones[ordinal] : nullptr;
+    auto prepared = prepare(*row, request, phone);
     if (auto* rejection = std::get_if<ImportRejection>(&prepared)) {
       progress->reject(std::move(*rejection));
       continue;
@@ -124,14 +133,15 @@ void run_import(const ImportRequest& request, const ImportSettings& settings,
                 const std::shared_ptr<ImportProgress>& progress, const Clock& clock,
                 std::stop_token stop) {
   ImportCensus census;
-  if (!take_census(request, *progress, census, stop)) {
+  PreparedPhones phones;
+  if (!take_census(request, *progress, census, phones, stop)) {
     progress->fail(stopped_message({Errc::kStopped, "eddy is shutting down"}));
     return;
   }
   census.seal(settings.max_records_per_key);
   progress->count_placeholders(census.placeholders());
   progress->start_submitting();
-  if (Status s = submit_records(request, settings, progress, census, clock, stop); !s) {
+  if (Status s = submit_records(request, settings, progress, census, phones, clock, stop); !s) {
     progress->fail(stopped_message(s));
     return;
   }

@@ -53,6 +53,12 @@ Result<std::string> normalize_record_phone(std::string_view raw, std::string_vie
 
 Result<CustomerRecord> normalize_customer_record(const RawCustomerRecord& raw,
                                                  std::string_view default_phone_region) {
+  return normalize_customer_record(raw, default_phone_region, nullptr);
+}
+
+Result<CustomerRecord> normalize_customer_record(const RawCustomerRecord& raw,
+                                                 std::string_view default_phone_region,
+                                                 const std::string* normalized_phone) {
   CustomerRecord out;
   out.id = std::string(trim_ascii_whitespace(raw.id));
   if (out.id.empty()) return Status(Errc::kInvalidArgument, "invalid customer record: no id");
@@ -76,7 +82,9 @@ Result<CustomerRecord> normalize_customer_record(const RawCustomerRecord& raw,
       out.warnings.push_back("email dropped: " + email.status().message());
     }
   }
-  if (!trim_ascii_whitespace(raw.phone).empty()) {
+  if (normalized_phone != nullptr) {
+    out.phone = *normalized_phone;
+  } else if (!trim_ascii_whitespace(raw.phone).empty()) {
     Result<std::string> phone =
         normalize_record_phone(raw.phone, out.country, default_phone_region, out.warnings);
     if (!phone) return phone.status();

@@ -67,4 +67,11 @@ struct CustomerRecord {
 Result<CustomerRecord> normalize_customer_record(const RawCustomerRecord& raw,
                                                  std::string_view default_phone_region);
 
+// The same with the phone number taken as `normalized_phone` (what an earlier call made of the
+// same record's phone: its E.164 form, or empty when it was dropped): libphonenumber is most of
+// the cost of normalising a record, and an import reads its body twice (docs/import.md).
+Result<CustomerRecord> normalize_customer_record(const RawCustomerRecord& raw,
+                                                 std::string_view default_phone_region,
+                                                 const std::string* normalized_phone);
+
 }  // namespace eddy

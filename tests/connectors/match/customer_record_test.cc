@@ -137,3 +137,27 @@ TEST(NormalizeCustomerRecord, FailsOnAnUnknownDefaultRegionInsteadOfDroppingEver
 
 }  // namespace
 }  // namespace eddy
+
+namespace eddy {
+namespace {
+
+TEST(NormalizeCustomerRecordWithPhone, TakesThePhoneAnEarlierCallMadeAndNormalisesTheRest) {
+  RawCustomerRecord raw;
+  raw.id = " 7 ";
+  raw.phone = "030 1234567";
+  raw.last_name = "Müller";
+  const std::string earlier = "+49301234567";
+  auto r = normalize_customer_record(raw, "DE", &earlier);
+  ASSERT_TRUE(r.is_ok());
+  EXPECT_EQ(r->phone, earlier);
+  EXPECT_EQ(r->id, "7");
+  auto afresh = normalize_customer_record(raw, "DE");
+  ASSERT_TRUE(afresh.is_ok());
+  EXPECT_EQ(r->phone, afresh->phone) << "the same as normalising it afresh";
+  EXPECT_EQ(r->last_name, afresh->last_name);
+  const std::string dropped;
+  EXPECT_EQ(normalize_customer_record(raw, "DE", &dropped)->phone, "");
+}
+
+}  // namespace
+}  // namespace eddy
