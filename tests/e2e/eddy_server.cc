@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 
 namespace eddy::e2e {
 
@@ -49,3 +50,18 @@ int EddyServer::stop() {
 }
 
 }  // namespace eddy::e2e
+
+bool eddy::e2e::file_holds(const std::string& path, const std::string& text) {
+  std::ifstream in(path, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return bytes.find(text) != std::string::npos;
+}
+
+std::vector<std::string> eddy::e2e::files_holding(const std::string& dir, const std::string& text) {
+  std::vector<std::string> out;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file()) continue;
+    if (file_holds(entry.path().string(), text)) out.push_back(entry.path().string());
+  }
+  return out;
+}

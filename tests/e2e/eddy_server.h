@@ -39,6 +39,11 @@ class EddyServer {
 
 std::string temp_dir(const std::string& name);
 
+// Whether the file at `path` holds `text` anywhere in its bytes.
+bool file_holds(const std::string& path, const std::string& text);
+// The files under `dir` that hold `text`: where an erased customer must no longer be.
+std::vector<std::string> files_holding(const std::string& dir, const std::string& text);
+
 // Polls `check` until it holds or `timeout_ms` passes: for effects that travel through the engine's
 // worker threads after ingest has acknowledged them.
 template <typename Check>

@@ -22,22 +22,6 @@ constexpr const char* kVisitor = "zz-visitor-erased";
 constexpr const char* kUser = "zz-user-erased";
 constexpr const char* kEmail = "zz.erased@example.com";
 
-bool file_holds(const std::string& path, const std::string& text) {
-  std::ifstream in(path, std::ios::binary);
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return bytes.find(text) != std::string::npos;
-}
-
-// The files under `dir` that hold `text`.
-std::vector<std::string> files_holding(const std::string& dir, const std::string& text) {
-  std::vector<std::string> out;
-  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
-    if (!entry.is_regular_file()) continue;
-    if (file_holds(entry.path().string(), text)) out.push_back(entry.path().string());
-  }
-  return out;
-}
-
 std::string anon(const std::string& event, const std::string& id, const std::string& props) {
   return std::string(R"({"anonymousId":")") + kVisitor + R"(","event":")" + event +
          R"(","messageId":")" + id + R"(","properties":)" + props + "}";

@@ -161,6 +161,35 @@ TEST_F(Import, NdjsonRecordsAreMatchedAndABadLineIsNamed) {
   }));
 }
 
+TEST_F(Import, AnErasedCustomerOfImportsLeavesNoFileHoldingItAfterTheNextCheckpoint) {
+  HttpClient c = server_->client();
+  const std::string email = "anna.lee.erase@example.com";  // as normalised
+  const std::string id = start(c, "/v1/import?source=erase", customers_csv("erase"), "text/csv");
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(finished(c, id).at("state"), "done");
+  // A merged record's id answers with the customer that holds it.
+  HttpReply merged = c.get("/v1/customers/erase:c2", with_token());
+  ASSERT_EQ(merged.status, 200) << merged.body;
+  EXPECT_EQ(json_of(merged).at("customer_id"), "erase:c1");
+  ASSERT_FALSE(files_holding(server_->data_dir(), email).empty()) << "the log holds the records";
+
+  HttpReply erased = c.request("DELETE", "/v1/customers/erase:c2", "", with_token());
+  ASSERT_EQ(erased.status, 202) << erased.body;
+  EXPECT_EQ(json_of(erased).at("customer_id"), "erase:c1");
+  for (const char* gone : {"erase:c1", "erase:c2"}) {
+    EXPECT_TRUE(eventually([&] {
+      return c.get(std::string("/v1/customers/") + gone, with_token()).status == 404;
+    })) << gone;
+  }
+  HttpReply checkpoint = c.post("/v1/admin/checkpoint", "", with_token());
+  ASSERT_EQ(checkpoint.status, 200) << checkpoint.body;
+  for (const std::string& text : {email, std::string("Anna.Lee.erase@Example.com")})
+    EXPECT_EQ(files_holding(server_->data_dir(), text), std::vector<std::string>{}) << text;
+  // The other customer of the import stays, index records and all.
+  EXPECT_EQ(c.get("/v1/customers/erase:c3", with_token()).status, 200);
+  EXPECT_FALSE(files_holding(server_->data_dir(), "bo.berg.erase@example.com").empty());
+}
+
 TEST_F(Import, NeedsTheTokenAndSaysWhatItRefuses) {
   HttpClient c = server_->client();
   EXPECT_EQ(c.post("/v1/import", customers_csv("auth"), {{"Content-Type", "text/csv"}}).status,
