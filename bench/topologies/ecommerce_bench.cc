@@ -156,7 +156,10 @@ void BM_EcommerceTopology(benchmark::State& state) {
   EcommerceSettings settings;
   settings.identity_stage = state.range(1) != 0;
   auto spec = make_ecommerce_topology(registry, settings);
-  if (!spec) std::abort();
+  if (!spec) {
+    state.SkipWithError(spec.status().to_string().c_str());
+    return;
+  }
   size_t people = 0;
   const std::vector<EventBatch> batches = funnel(spec->types(), &people);
   size_t before = 0, after = 0, keys = 0;
@@ -167,11 +170,16 @@ void BM_EcommerceTopology(benchmark::State& state) {
     o.settings.workers = workers;
     o.settings.time_mode = TimeMode::kReplay;
     o.run_ticker = false;
-    for (const char* sink : {"triggers", "segment_changes", "lifecycle_changes", "sessions"}) {
-      o.sinks[sink] = std::make_shared<Discard>();
+    for (const StageSpec& stage : spec->stages()) {
+      for (const SinkSpec& sink : stage.sinks)
+        o.sinks[sink.name] = std::make_shared<Discard>();
     }
     auto engine = Engine::create(*spec, std::move(o));
-    if (!engine || !(*engine)->start()) std::abort();
+    if (!engine) {
+      state.SkipWithError(engine.status().to_string().c_str());
+      return;
+    }
+    if (!(*engine)->start()) std::abort();
     define_segments(**engine);
     state.ResumeTiming();
     for (const EventBatch& batch : batches) {
