@@ -82,15 +82,22 @@ void CustomerMatcher::match(const EventRef& event, Context& ctx) {
   const std::string record_id = r.record.id;
   const CustomerIndex::Decision d = index_->add(std::move(r.record), r.known_user);
   ++outcomes_[static_cast<size_t>(d.outcome)];
+  // Why, for the profile's list of identifiers (IdentityMerge keeps it beside each).
+  const PropDraft reason[] = {{"reason", PropValue::of_string(to_string(d.reason))},
+                              {"score", PropValue::of_double(d.score)},
+                              {"matched", PropValue::of_string(d.matched)}};
   // Each customer that became part of another moves its profile there, as IdentityResolver::link
   // moves an anonymous visitor's: one marker to each profile, sent together.
   for (const std::string& absorbed : d.absorbed) {
     emit_link_marker(ctx, linked_type_, absorbed, absorbed, d.customer, true, event.time());
-    emit_link_marker(ctx, linked_type_, d.customer, absorbed, d.customer, true, event.time());
+    emit_link_marker(ctx, linked_type_, d.customer, absorbed, d.customer, true, event.time(),
+                     reason);
   }
   // A merged record is listed among the customer's identifiers; it has no profile to move.
-  if (d.outcome == CustomerIndex::Outcome::kMerged)
-    emit_link_marker(ctx, linked_type_, d.customer, record_id, d.customer, false, event.time());
+  if (d.outcome == CustomerIndex::Outcome::kMerged) {
+    emit_link_marker(ctx, linked_type_, d.customer, record_id, d.customer, false, event.time(),
+                     reason);
+  }
   emit_matched(event, d, ctx);
 }
 

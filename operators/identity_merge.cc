@@ -7,6 +7,14 @@
 #include "runtime/event_types.h"
 
 namespace eddy {
+namespace {
+
+std::string text_prop(const EventRef& event, std::string_view name) {
+  const PropValue v = event.prop(name);
+  return v.kind() == PropKind::kString ? std::string(v.as_string()) : std::string();
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Operator>> IdentityMerge::create(const OperatorArgs& args) {
   auto op = std::make_unique<IdentityMerge>();
@@ -31,6 +39,15 @@ Result<std::unique_ptr<Operator>> IdentityMerge::create(const OperatorArgs& args
   return std::unique_ptr<Operator>(std::move(op));
 }
 
+IdentityMerge::Why IdentityMerge::why_of(const EventRef& marker) {
+  Why why;
+  why.reason = text_prop(marker, "reason");
+  why.matched = text_prop(marker, "matched");
+  const PropValue score = marker.prop("score");
+  why.score = score.kind() == PropKind::kDouble ? score.as_double() : 0;
+  return why;
+}
+
 void IdentityMerge::on_new_slot(uint32_t slot) {
   if (slot >= linked_.size()) linked_.resize(slot + 1);
 }
@@ -51,48 +68,64 @@ Flow IdentityMerge::on_event(const EventRef& event, Context& ctx) {
   if (ctx.key() == from.as_string()) {
     ctx.move_key_to(to.as_string());
   } else if (ctx.key() == to.as_string()) {
-    add(linked_[ctx.slot()], from.as_string());
+    add(linked_[ctx.slot()], from.as_string(), why_of(event));
     if (moves) ctx.expect_key_from(from.as_string());
   }
   return Flow::kDrop;
 }
 
-void IdentityMerge::add(Linked& linked, std::string_view id) const {
+void IdentityMerge::add(Linked& linked, std::string_view id, Why why) const {
   if (std::find(linked.ids.begin(), linked.ids.end(), id) != linked.ids.end()) return;
   if (linked.ids.size() >= max_listed_) {
     ++linked.unlisted;
     return;
   }
   linked.ids.emplace_back(id);
+  linked.why.push_back(std::move(why));
+}
+
+void IdentityMerge::write_linked(StateWriter& out, const Linked& linked) {
+  out.put<uint32_t>(static_cast<uint32_t>(linked.ids.size()));
+  for (size_t i = 0; i < linked.ids.size(); ++i) {
+    out.put_string(linked.ids[i]);
+    out.put_string(linked.why[i].reason);
+    if (linked.why[i].reason.empty()) continue;
+    out.put_string(linked.why[i].matched);
+    out.put<double>(linked.why[i].score);
+  }
+  out.put<uint32_t>(linked.unlisted);
+}
+
+Status IdentityMerge::read_linked(StateReader& in, Linked& linked) const {
+  const auto n = in.get<uint32_t>();
+  for (uint32_t i = 0; i < n && in.ok(); ++i) {
+    std::string id = in.get_string();
+    Why why;
+    why.reason = in.get_string();
+    if (!why.reason.empty()) {
+      why.matched = in.get_string();
+      why.score = in.get<double>();
+    }
+    add(linked, id, std::move(why));
+  }
+  linked.unlisted += in.get<uint32_t>();
+  if (!in.ok()) return {Errc::kCorrupt, "identities are truncated"};
+  return {};
 }
 
 void IdentityMerge::move_key_out(StateWriter& out, Context& ctx) {
-  Linked& linked = linked_[ctx.slot()];
-  out.put<uint32_t>(static_cast<uint32_t>(linked.ids.size()));
-  for (const std::string& id : linked.ids)
-    out.put_string(id);
-  out.put<uint32_t>(linked.unlisted);
-  linked = {};
+  write_linked(out, linked_[ctx.slot()]);
+  linked_[ctx.slot()] = {};
 }
 
 Status IdentityMerge::merge_key_in(StateReader& in, Context& ctx) {
-  Linked& linked = linked_[ctx.slot()];
-  const auto n = in.get<uint32_t>();
-  for (uint32_t i = 0; i < n && in.ok(); ++i)
-    add(linked, in.get_string());
-  linked.unlisted += in.get<uint32_t>();
-  if (!in.ok()) return {Errc::kCorrupt, "moved identities are truncated"};
-  return {};
+  return read_linked(in, linked_[ctx.slot()]);
 }
 
 void IdentityMerge::snapshot(StateWriter& out) const {
   out.put<uint64_t>(linked_.size());
-  for (const Linked& linked : linked_) {
-    out.put<uint32_t>(static_cast<uint32_t>(linked.ids.size()));
-    for (const std::string& id : linked.ids)
-      out.put_string(id);
-    out.put<uint32_t>(linked.unlisted);
-  }
+  for (const Linked& linked : linked_)
+    write_linked(out, linked);
 }
 
 Status IdentityMerge::restore(StateReader& in, uint32_t slot_count) {
@@ -103,12 +136,8 @@ Status IdentityMerge::restore(StateReader& in, uint32_t slot_count) {
   }
   linked_.assign(n, {});
   for (Linked& linked : linked_) {
-    const auto count = in.get<uint32_t>();
-    for (uint32_t i = 0; i < count && in.ok(); ++i)
-      linked.ids.push_back(in.get_string());
-    linked.unlisted = in.get<uint32_t>();
+    if (Status s = read_linked(in, linked); !s) return s;
   }
-  if (!in.ok()) return {Errc::kCorrupt, "identity merge state is truncated"};
   return {};
 }
 
@@ -117,8 +146,18 @@ void IdentityMerge::on_query(uint32_t slot, EventTime /*now*/, boost::json::obje
   boost::json::array ids;
   for (const std::string& id : linked.ids)
     ids.emplace_back(id);
-  out["identities"] =
-      boost::json::object{{"linked", std::move(ids)}, {"unlisted", linked.unlisted}};
+  boost::json::object identities{{"linked", std::move(ids)}, {"unlisted", linked.unlisted}};
+  boost::json::array matched;
+  for (size_t i = 0; i < linked.ids.size(); ++i) {
+    const Why& why = linked.why[i];
+    if (why.reason.empty()) continue;
+    matched.push_back(boost::json::object{{"id", linked.ids[i]},
+                                          {"reason", why.reason},
+                                          {"score", why.score},
+                                          {"with", why.matched}});
+  }
+  if (!matched.empty()) identities["matched"] = std::move(matched);
+  out["identities"] = std::move(identities);
 }
 
 }  // namespace eddy

@@ -20,7 +20,12 @@ namespace eddy {
 // Config: "max_listed" (default 100, 1..10000): identifiers listed per customer; links beyond it
 // still route and merge, and are counted as "unlisted".
 //
-// Profile: "identities": {"linked": [identifiers, in the order they were linked], "unlisted"}.
+// A marker that carries a customer match's "reason", "score" and "matched" (CustomerMatcher) keeps
+// them beside the identifier: the record joined the customer because of them.
+//
+// Profile: "identities": {"linked": [identifiers, in the order they were linked], "unlisted",
+// and when any were matched, "matched": [{"id", "reason", "score", "with" (the record it
+// matched)}]}.
 class IdentityMerge final : public Operator {
  public:
   static constexpr uint32_t kDefaultMaxListed = 100;
@@ -37,11 +42,21 @@ class IdentityMerge final : public Operator {
   Status merge_key_in(StateReader& in, Context& ctx) override;
 
  private:
+  // Why an identifier was linked, when a customer match linked it.
+  struct Why {
+    std::string reason;  // empty: an identity link
+    std::string matched;
+    double score = 0;
+  };
   struct Linked {
     std::vector<std::string> ids;
+    std::vector<Why> why;  // beside ids
     uint32_t unlisted = 0;
   };
-  void add(Linked& linked, std::string_view id) const;
+  void add(Linked& linked, std::string_view id, Why why) const;
+  static Why why_of(const EventRef& marker);
+  static void write_linked(StateWriter& out, const Linked& linked);
+  Status read_linked(StateReader& in, Linked& linked) const;
 
   EventType linked_type_;
   EventType erased_type_;

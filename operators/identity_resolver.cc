@@ -15,11 +15,13 @@ std::string_view string_prop(const EventRef& event, std::string_view name) {
 }  // namespace
 
 void emit_link_marker(Context& ctx, EventType type, std::string_view customer,
-                      std::string_view from, std::string_view to, bool moves, EventTime time) {
-  const PropDraft props[] = {{kCustomerProperty, PropValue::of_string(customer)},
-                             {"from", PropValue::of_string(from)},
-                             {"to", PropValue::of_string(to)},
-                             {"moves", PropValue::of_bool(moves)}};
+                      std::string_view from, std::string_view to, bool moves, EventTime time,
+                      std::span<const PropDraft> extra) {
+  std::vector<PropDraft> props{{kCustomerProperty, PropValue::of_string(customer)},
+                               {"from", PropValue::of_string(from)},
+                               {"to", PropValue::of_string(to)},
+                               {"moves", PropValue::of_bool(moves)}};
+  props.insert(props.end(), extra.begin(), extra.end());
   EventDraft d;
   d.type = type;
   d.time = time;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,9 +14,11 @@ namespace eddy {
 inline constexpr std::string_view kIdentityConflictsOutput = "identity_conflicts";
 
 // Emits an "Identity Linked" marker (`type`) for `customer`'s profile, saying that `from` is now
-// part of `to` and whether its profile moves there (see IdentityResolver).
+// part of `to` and whether its profile moves there (see IdentityResolver), with `extra`
+// properties (a customer match's reason, CustomerMatcher).
 void emit_link_marker(Context& ctx, EventType type, std::string_view customer,
-                      std::string_view from, std::string_view to, bool moves, EventTime time);
+                      std::string_view from, std::string_view to, bool moves, EventTime time,
+                      std::span<const PropDraft> extra = {});
 
 // The key of the profile stage behind an identity stage: the customer an identity resolver
 // routed the event to, else its user id, else its own key.

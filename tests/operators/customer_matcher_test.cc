@@ -114,6 +114,15 @@ TEST(CustomerMatcher, ImportsMergeAndAUserTakesOverTheCustomerItMatchesOnAnyWork
     EXPECT_EQ(user->at("views").at("count").to_number<int64_t>(), 2);
     EXPECT_EQ(user->at("traits").at("last_name").as_string(), "schmidt");
     EXPECT_EQ(linked(**h, "u1"), (std::vector<std::string>{"crm:1", "crm:2", "crm:4"}));
+    // Why each record is part of the customer stays on its profile, across the move.
+    std::map<std::string, std::string> reasons;
+    for (const auto& m : user->at("identities").at("matched").as_array()) {
+      reasons[std::string(m.at("id").as_string())] =
+          std::string(m.at("reason").as_string()) + " " + std::string(m.at("with").as_string());
+    }
+    EXPECT_EQ(reasons,
+              (std::map<std::string, std::string>{
+                  {"crm:1", "email crm:1"}, {"crm:2", "email crm:1"}, {"crm:4", "email crm:1"}}));
     EXPECT_FALSE((*h)->query("profiles", "crm:1").is_ok()) << "moved into the user's";
     EXPECT_FALSE((*h)->query("profiles", "crm:2").is_ok()) << "never a profile of its own";
     auto bob = (*h)->query("profiles", "crm:3");
