@@ -36,6 +36,16 @@ TEST(EddyOptions, ParsesBothFlagForms) {
   EXPECT_FALSE(parse_eddy_options({"--cart-timeout-ms", "0"}).is_ok());
 }
 
+TEST(EddyOptions, TheCustomerIndexSettings) {
+  auto o = parse_eddy_options({"--match-threshold", "0.85", "--match-max-candidates=20"});
+  ASSERT_TRUE(o.is_ok()) << o.status().to_string();
+  EXPECT_DOUBLE_EQ(o->ecommerce.match_threshold, 0.85);
+  EXPECT_EQ(o->ecommerce.match_max_candidates, 20);
+  for (const char* bad : {"0.4", "1.5", "", "0.9x", "nan"})
+    EXPECT_FALSE(parse_eddy_options({"--match-threshold", bad}).is_ok()) << bad;
+  EXPECT_FALSE(parse_eddy_options({"--match-max-candidates", "0"}).is_ok());
+}
+
 TEST(EddyOptions, ErrorsSayWhichFlagAndWhy) {
   const std::pair<std::vector<std::string>, std::string> cases[] = {
       {{"--nope", "1"}, "unknown flag --nope"},

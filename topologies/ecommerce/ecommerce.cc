@@ -66,7 +66,9 @@ Result<TopologySpec> make_ecommerce_topology(std::shared_ptr<const OperatorRegis
   b.version(3).accept_types(ecommerce_event_types());
   if (settings.identity_stage) {
     b.stage(kIdentityStage, "identifier")
-        .op("matcher", "customer_matcher")
+        .op("matcher", "customer_matcher",
+            {{"threshold", settings.match_threshold},
+             {"max_candidates_per_key", settings.match_max_candidates}})
         .op("identity", "identity")
         // The import routes count these (connectors/api/import_tracker.h, kCustomerMatchesSink).
         .sink("customer_matches", {"Customer Matched"})

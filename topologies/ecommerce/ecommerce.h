@@ -43,6 +43,10 @@ struct EcommerceSettings {
   int64_t session_gap_ms = 30 * kMillisPerMinute;
   int64_t rfm_lookback_ms = 365 * kMillisPerDay;
   int64_t dormant_after_ms = 90 * kMillisPerDay;
+  // The customer index (operators/customer_matcher.h): MatchSettings::threshold and
+  // max_candidates_per_key.
+  double match_threshold = 0.9;
+  int64_t match_max_candidates = 50;
   // For customers who never said: "denied" (marketing triggers wait for consent) or "granted".
   std::string marketing_consent = "denied";
   // Off: profiles keyed by the event's key alone, for measuring what identity resolution costs.

@@ -266,6 +266,23 @@ std::vector<Setting> make_settings() {
                  o.ecommerce.marketing_consent = v;
                  return Status();
                }});
+  s.push_back({"ecommerce.match_threshold", "match-threshold",
+               "the name-and-address score at which two customer records are one person, "
+               "0.5..1 (0.9)",
+               [](O& o, const std::string& v) {
+                 char* end = nullptr;
+                 const double t = std::strtod(v.c_str(), &end);
+                 if (v.empty() || *end != '\0' || !(t >= 0.5 && t <= 1)) {
+                   return bad("match-threshold", "expected a number in 0.5..1, got '" + v + "'");
+                 }
+                 o.ecommerce.match_threshold = t;
+                 return Status();
+               }});
+  s.push_back(number(
+      "ecommerce.match_max_candidates", "match-max-candidates",
+      "customer records sharing one email, phone or name key before it counts as a placeholder "
+      "(50)",
+      1, 10'000, [](O & o) -> auto& { return o.ecommerce.match_max_candidates; }));
   // The HTTP edge.
   auto http = [&](const char* key, const char* help, int64_t min, int64_t max, auto get) {
     std::string flag = std::string("http-") + key;
