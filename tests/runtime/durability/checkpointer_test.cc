@@ -296,6 +296,8 @@ TEST(Checkpointer, TheCheckpointAfterAnErasureLeavesNoOlderCheckpointNorLogBefor
   EXPECT_EQ(node.store->committed().size(), 2u);
   EXPECT_EQ(erased_outputs.size(), 1u);
   node.submit(900, 100);
+  // Acknowledged means logged and handed to the engine, not yet counted by its workers.
+  ASSERT_TRUE(node.engine->sync().is_ok());
   auto fresh = start_engine(2);
   restart(dir, *fresh);
   EXPECT_EQ(counts(*fresh), counts(*node.engine));
