@@ -4,6 +4,7 @@
 #include "operators/identity_resolver.h"
 #include "runtime/event_types.h"
 #include "runtime/identity_fields.h"
+#include "runtime/string_prop.h"
 
 namespace eddy {
 namespace {
@@ -19,11 +20,6 @@ Status read_number(const boost::json::object& config, std::string_view key, doub
   }
   out = v->to_number<double>();
   return {};
-}
-
-std::string_view string_prop(const EventRef& event, std::string_view name) {
-  const PropValue v = event.prop(name);
-  return v.kind() == PropKind::kString ? v.as_string() : std::string_view();
 }
 
 }  // namespace

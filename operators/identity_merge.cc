@@ -5,17 +5,9 @@
 
 #include "operators/identity_resolver.h"
 #include "runtime/event_types.h"
+#include "runtime/string_prop.h"
 
 namespace eddy {
-namespace {
-
-std::string text_prop(const EventRef& event, std::string_view name) {
-  const PropValue v = event.prop(name);
-  return v.kind() == PropKind::kString ? std::string(v.as_string()) : std::string();
-}
-
-}  // namespace
-
 Result<std::unique_ptr<Operator>> IdentityMerge::create(const OperatorArgs& args) {
   auto op = std::make_unique<IdentityMerge>();
   for (const auto& [name, value] : args.config) {
@@ -41,8 +33,8 @@ Result<std::unique_ptr<Operator>> IdentityMerge::create(const OperatorArgs& args
 
 IdentityMerge::Why IdentityMerge::why_of(const EventRef& marker) {
   Why why;
-  why.reason = text_prop(marker, "reason");
-  why.matched = text_prop(marker, "matched");
+  why.reason = string_prop(marker, "reason");
+  why.matched = string_prop(marker, "matched");
   const PropValue score = marker.prop("score");
   why.score = score.kind() == PropKind::kDouble ? score.as_double() : 0;
   return why;

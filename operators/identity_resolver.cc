@@ -2,17 +2,9 @@
 
 #include "runtime/batch_builder.h"
 #include "runtime/event_types.h"
+#include "runtime/string_prop.h"
 
 namespace eddy {
-
-namespace {
-
-std::string_view string_prop(const EventRef& event, std::string_view name) {
-  const PropValue v = event.prop(name);
-  return v.kind() == PropKind::kString ? v.as_string() : std::string_view();
-}
-
-}  // namespace
 
 void emit_link_marker(Context& ctx, EventType type, std::string_view customer,
                       std::string_view from, std::string_view to, bool moves, EventTime time,

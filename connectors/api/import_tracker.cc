@@ -1,17 +1,13 @@
 #include "connectors/api/import_tracker.h"
 
 #include "connectors/match/customer_record_event.h"
+#include "runtime/string_prop.h"
 
 namespace eddy {
 
 namespace {
 
 constexpr std::string_view kOutcomeProperty = "outcome";
-
-std::string_view string_prop(const EventRef& event, std::string_view name) {
-  const PropValue v = event.prop(name);
-  return v.kind() == PropKind::kString ? v.as_string() : std::string_view();
-}
 
 }  // namespace
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "runtime/identity_fields.h"
+#include "runtime/string_prop.h"
 
 namespace eddy {
 namespace {
@@ -74,16 +75,12 @@ EventRef add_customer_record_event(BatchBuilder& out, EventType type, const Cust
 
 CustomerRecordEvent read_customer_record_event(const EventRef& event) {
   CustomerRecordEvent r;
-  const auto text = [&](std::string_view name) {
-    const PropValue v = event.prop(name);
-    return v.kind() == PropKind::kString ? std::string(v.as_string()) : std::string();
-  };
-  r.record.id = text(kRecordIdProperty);
-  r.import_id = text(kImportProperty);
+  r.record.id = string_prop(event, kRecordIdProperty);
+  r.import_id = string_prop(event, kImportProperty);
   const PropValue known = event.prop(kKnownUserProperty);
   r.known_user = known.kind() == PropKind::kBool && known.as_bool();
   for (const auto& [name, field] : kFields)
-    r.record.*field = text(name);
+    r.record.*field = string_prop(event, name);
   return r;
 }
 
