@@ -1,6 +1,5 @@
 #pragma once
 
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -144,14 +143,20 @@ class Worker final : private StageOutput {
   };
   struct StageMerges {
     std::unordered_map<uint64_t, KeyMerge> waiting;  // by the surviving key's hash
-    // One bit per waiting key's hash mod 64: most events are of keys that do not wait, and this
-    // says so without a look into the map (which is slow once it has grown in a burst of links).
-    uint64_t filter = 0;
+    // How many waiting keys have each hash mod kMergeFilterSlots: most events are of keys that do
+    // not wait, and a zero says so without a look into the map. Counts rather than bits, so that a
+    // merge's end updates it in constant time: a burst of links leaves hundreds waiting.
+    static constexpr size_t kMergeFilterSlots = 1024;
+    static size_t slot(uint64_t hash) { return hash % kMergeFilterSlots; }
+    std::vector<uint32_t> filter = std::vector<uint32_t>(kMergeFilterSlots, 0);
     std::vector<std::shared_ptr<const KeyMove>> early;  // came before their expect_key_from
-    std::vector<std::shared_ptr<const KeyMove>> ready;  // to merge once the current event is done
-    std::optional<Message> barrier;                     // aligned while moves were awaited
-    bool end = false;                                   // arrived while moves were awaited
-    bool merging = false;                               // in merge_ready
+    // To merge once the current event is done; taken from `ready_next` on, so that a burst is
+    // not a quadratic series of erases at the front.
+    std::vector<std::shared_ptr<const KeyMove>> ready;
+    size_t ready_next = 0;
+    std::optional<Message> barrier;  // aligned while moves were awaited
+    bool end = false;                // arrived while moves were awaited
+    bool merging = false;            // in merge_ready
   };
   // Keeps back an event of a key that waits for a move; false when the key does not wait.
   bool hold_for_merge(StageId stage, const EventRef& event);

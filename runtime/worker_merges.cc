@@ -25,17 +25,14 @@ void Worker::move_key(StageId stage, std::shared_ptr<const KeyMove> move) {
   fabric_.inboxes[worker_of(group, fabric_.workers).value()]->push(stage, std::move(m));
 }
 
-namespace {
-uint64_t filter_bit(uint64_t hash) {
-  return uint64_t{1} << (hash & 63);
-}
-}  // namespace
-
 void Worker::expect_key(StageId stage, KeyHash into, KeyHash from) {
   StageMerges& merges = merges_[stage.value()];
-  merges.filter |= filter_bit(into.value());
-  KeyMerge& merge = merges.waiting[into.value()];
-  if (merge.awaiting.empty()) merge.watermark = watermark_[stage.value()];
+  auto [it, began] = merges.waiting.try_emplace(into.value());
+  KeyMerge& merge = it->second;
+  if (began) {
+    ++merges.filter[StageMerges::slot(into.value())];
+    merge.watermark = watermark_[stage.value()];
+  }
   merge.awaiting.push_back(from);
   auto early = std::find_if(merges.early.begin(), merges.early.end(), [&](const auto& move) {
     return move->into_hash == into && move->from_hash == from;
@@ -48,7 +45,7 @@ void Worker::expect_key(StageId stage, KeyHash into, KeyHash from) {
 }
 
 bool Worker::hold_for_merge(StageId stage, const EventRef& event) {
-  if ((merges_[stage.value()].filter & filter_bit(event.key_hash().value())) == 0) return false;
+  if (merges_[stage.value()].filter[StageMerges::slot(event.key_hash().value())] == 0) return false;
   auto waiting = merges_[stage.value()].waiting.find(event.key_hash().value());
   if (waiting == merges_[stage.value()].waiting.end()) return false;
   waiting->second.held.add(event);
@@ -74,9 +71,12 @@ void Worker::merge_ready(StageId stage) {
   // of those events. Settling in the middle would pass the barrier before them.
   if (merges.merging) return;
   merges.merging = true;
-  while (!merges.ready.empty()) {
-    const std::shared_ptr<const KeyMove> move = std::move(merges.ready.front());
-    merges.ready.erase(merges.ready.begin());
+  while (merges.ready_next < merges.ready.size()) {
+    const std::shared_ptr<const KeyMove> move = std::move(merges.ready[merges.ready_next++]);
+    if (merges.ready_next == merges.ready.size()) {
+      merges.ready.clear();
+      merges.ready_next = 0;
+    }
     merge_moved(stage, *move);
     auto waiting = merges.waiting.find(move->into_hash.value());
     auto& awaiting = waiting->second.awaiting;
@@ -85,9 +85,7 @@ void Worker::merge_ready(StageId stage) {
     const EventTime held_since = waiting->second.watermark;
     const EventBatch held = waiting->second.held.finish();
     merges.waiting.erase(waiting);
-    merges.filter = 0;
-    for (const auto& [hash, merge] : merges.waiting)
-      merges.filter |= filter_bit(hash);
+    --merges.filter[StageMerges::slot(move->into_hash.value())];
     // May begin a new wait for the key (a held marker expecting another move): what follows that
     // marker is held again.
     if (!held.empty()) handle_events(stage, held, held_since);
