@@ -382,9 +382,10 @@ void Worker::exchange_aggregates(StageId stage, int64_t epoch, EventTime wm) {
   board.publish(id_.value(), epoch, std::move(parts));
   // Entering the epoch right after the last one, the merge applied is that last epoch's, which
   // every worker publishes alike: a worker that gets there first goes on while the others catch
-  // up, instead of meeting them at every epoch (behind an exchange, that cost a quarter of the
-  // throughput). After a jump (or at the first exchange since start or restore) the last merge is
-  // older than an epoch, so workers meet at this one and apply it.
+  // up, instead of meeting them at every epoch (behind an exchange, workers take turns being a
+  // little behind, and each waited for the other at every one). After a jump (or at the first
+  // exchange since start or restore) the last merge is older than an epoch, so workers meet at
+  // this one and apply it.
   const int64_t applied = aggregate_epoch_[s] == epoch - 1 ? epoch - 1 : epoch;
   while (!board.ready(applied)) {
     // The others may need something from this worker to get here: output it has not sent yet
