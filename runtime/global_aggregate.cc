@@ -7,17 +7,15 @@
 namespace eddy {
 
 AggregateBoard::AggregateBoard(uint32_t workers)
-    : by_worker_(workers), last_epoch_(workers, INT64_MIN), previous_epoch_(workers, INT64_MIN) {}
+    : by_worker_(workers), last_epoch_(workers, INT64_MIN) {}
 
 void AggregateBoard::publish(uint32_t worker, int64_t epoch, AggregateParts parts) {
   {
     std::lock_guard lock(mu_);
     by_worker_[worker].push_back({last_epoch_[worker], epoch, std::move(parts)});
-    previous_epoch_[worker] = last_epoch_[worker];
     last_epoch_[worker] = epoch;
-    // A worker reads its previous epoch next (its last one, at its first exchange): what ends
-    // before every worker's previous epoch is needed by nobody any more.
-    forget_before_locked(*std::min_element(previous_epoch_.begin(), previous_epoch_.end()));
+    // Entries every worker has moved past are needed by nobody any more.
+    forget_before_locked(*std::min_element(last_epoch_.begin(), last_epoch_.end()));
   }
   published_.notify_all();
 }

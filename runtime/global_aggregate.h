@@ -21,19 +21,14 @@ class GlobalAggregate {
 
 using AggregateParts = std::vector<std::shared_ptr<const GlobalAggregate>>;
 
-// Where workers exchange once per epoch of event time (settings.global_aggregate_interval_ms).
+// Where workers meet once per epoch of event time (settings.global_aggregate_interval_ms).
 //
 // When a worker's watermark enters a new epoch it publishes its contributions (one part per
-// aggregating operator, merged over its key groups). Entering the epoch right after its last one,
-// it reads the merge of that last epoch, waiting only if some worker has not published it yet;
-// after a jump of several epochs (or at its first since start or restore) it waits for every
-// worker's contribution to this epoch and reads that. So a dense stream keeps workers within an
-// epoch of each other without meeting at every one, and a merge is never more than an epoch
-// older than the watermark that applies it. Every worker sees the same watermark
-// sequence, so every one publishes the same epochs and the merged value for an epoch reflects the
-// same input everywhere: results do not depend on the worker count. A worker that jumps several
-// epochs at once publishes one contribution for the whole range, so nobody waits for an epoch a
-// peer skipped.
+// aggregating operator, merged over its key groups) and waits until every worker has published for
+// that epoch, then reads the merge. Every worker sees the same watermark sequence, so every one
+// publishes the same epochs and the merged value for an epoch reflects the same input everywhere:
+// results do not depend on the worker count. A worker that jumps several epochs at once publishes
+// one contribution for the whole range, so nobody waits for an epoch a peer skipped.
 class AggregateBoard {
  public:
   explicit AggregateBoard(uint32_t workers);
@@ -60,7 +55,6 @@ class AggregateBoard {
   std::condition_variable published_;
   std::vector<std::deque<Entry>> by_worker_;
   std::vector<int64_t> last_epoch_;
-  std::vector<int64_t> previous_epoch_;  // the one before the last: what the worker reads next
 };
 
 }  // namespace eddy

@@ -188,8 +188,7 @@ class Operator {
   // Global aggregates (runtime/global_aggregate.h): an operator that aggregates globally gives its
   // instance's contribution once per epoch of event time, and receives the merge over every key
   // group of the topology, the same on every worker, before the watermark that started the epoch
-  // is handed on: the merge of the epoch just before when the watermark moved on by one epoch, of
-  // this epoch's contributions after a jump or at the first epoch after start or restore.
+  // is handed on.
   virtual bool aggregates_globally() const { return false; }
   virtual std::unique_ptr<GlobalAggregate> local_aggregate() const { return nullptr; }
   virtual void on_global_aggregate(std::shared_ptr<const GlobalAggregate> /*merged*/,

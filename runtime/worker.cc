@@ -380,14 +380,7 @@ void Worker::exchange_aggregates(StageId stage, int64_t epoch, EventTime wm) {
   }
   AggregateBoard& board = *fabric_.boards[s];
   board.publish(id_.value(), epoch, std::move(parts));
-  // Entering the epoch right after the last one, the merge applied is that last epoch's, which
-  // every worker publishes alike: a worker that gets there first goes on while the others catch
-  // up, instead of meeting them at every epoch (behind an exchange, workers take turns being a
-  // little behind, and each waited for the other at every one). After a jump (or at the first
-  // exchange since start or restore) the last merge is older than an epoch, so workers meet at
-  // this one and apply it.
-  const int64_t applied = aggregate_epoch_[s] == epoch - 1 ? epoch - 1 : epoch;
-  while (!board.ready(applied)) {
+  while (!board.ready(epoch)) {
     // The others may need something from this worker to get here: output it has not sent yet
     // (a watermark behind batches that wait for room), room in this stage's inbox for their
     // output (their barrier to a snapshot may be behind it, and an alignment on another worker
@@ -397,9 +390,9 @@ void Worker::exchange_aggregates(StageId stage, int64_t epoch, EventTime wm) {
     for (uint32_t later = s + 1; later < stage_count_; ++later)
       drain(StageId(later));
     if (s > 0) set_aside_input(stage);
-    board.wait(applied, kBlockedRetryMicros);
+    board.wait(epoch, kBlockedRetryMicros);
   }
-  const AggregateParts merged = board.merged(applied);
+  const AggregateParts merged = board.merged(epoch);
   for (size_t k = 0; k < aggregating_ops_[s].size(); ++k) {
     for (KeyGroup g : owned_) {
       instances_[s][g.value()]

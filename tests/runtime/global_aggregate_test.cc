@@ -33,24 +33,6 @@ TEST(AggregateBoard, AnEpochIsReadyOnceEveryWorkerHasPublishedIt) {
   EXPECT_EQ(merged_count(board, 1), 7);
 }
 
-// A worker one epoch ahead reads the epoch before: the board must still hold that epoch's parts
-// of every worker, including its own, after it has published the next.
-TEST(AggregateBoard, APreviousEpochStaysReadableForAWorkerAhead) {
-  AggregateBoard board(2);
-  board.publish(0, 1, part(1));
-  board.publish(1, 1, part(2));
-  board.publish(0, 2, part(10));
-  board.publish(0, 3, part(100));  // worker 0 reads epoch 2 here: not ready, worker 1 is behind
-  EXPECT_FALSE(board.ready(2));
-  board.publish(1, 2, part(20));  // worker 1 reads epoch 1
-  EXPECT_EQ(merged_count(board, 1), 3);
-  ASSERT_TRUE(board.ready(2));
-  EXPECT_EQ(merged_count(board, 2), 30);
-  board.publish(1, 3, part(200));
-  EXPECT_EQ(merged_count(board, 2), 30);
-  EXPECT_EQ(merged_count(board, 3), 300);
-}
-
 // A worker that jumped several epochs contributes one part for the whole range.
 TEST(AggregateBoard, AJumpCoversTheEpochsItSkipped) {
   AggregateBoard board(2);
