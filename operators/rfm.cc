@@ -1,7 +1,9 @@
 #include "operators/rfm.h"
 
 #include <algorithm>
+#include <array>
 #include <boost/json/value.hpp>
+#include <climits>
 #include <cmath>
 #include <iterator>
 #include <utility>
@@ -58,31 +60,35 @@ class CountByValue {
   std::vector<Entry> entries_;
 };
 
-// How many of the population lie strictly below a value, from a histogram turned into prefix sums.
-struct Ranks {
-  std::vector<int64_t> keys;
-  std::vector<int64_t> below;  // below[i]: how many have a value < keys[i]
-  int64_t total = 0;
+// Where a score steps up: from[k - 2] is the least value scoring k or more (k = 2..5), INT64_MAX
+// where no value does. A score is 1 + floor(5 * below / N), below counting the population strictly
+// under the value, so it can only rise with the value; four thresholds say it all, which makes
+// a score four comparisons and the table small enough to go into every snapshot.
+struct ScoreSteps {
+  std::array<int64_t, 4> from{kNever, kNever, kNever, kNever};
+  static constexpr int64_t kNever = INT64_MAX;
 
-  explicit Ranks(const CountByValue& hist) {
-    keys.reserve(hist.entries().size());
-    below.reserve(hist.entries().size());
-    for (const auto& [k, n] : hist.entries()) {
-      keys.push_back(k);
-      below.push_back(total);
-      total += n;
+  static ScoreSteps of(const CountByValue& hist, int64_t population) {
+    ScoreSteps steps;
+    if (population <= 0) return steps;
+    int64_t below_next = 0;  // how many lie below (value + 1)
+    size_t k = 0;
+    for (const auto& [value, n] : hist.entries()) {
+      below_next += n;
+      // Values are whole numbers, so the least value with `below_next` below it is value + 1.
+      while (k < 4 && 1 + 5 * below_next / population >= static_cast<int64_t>(k) + 2) {
+        steps.from[k++] = value == INT64_MAX ? kNever : value + 1;
+      }
     }
+    return steps;
   }
-  int64_t count_below(int64_t value) const {
-    const auto it = std::lower_bound(keys.begin(), keys.end(), value);
-    return it == keys.end() ? total : below[static_cast<size_t>(it - keys.begin())];
+  int score(int64_t value) const {
+    int s = 1;
+    for (int64_t f : from)
+      s += value >= f ? 1 : 0;
+    return s;
   }
 };
-
-int score(int64_t below, int64_t population) {
-  if (population <= 0) return 0;
-  return static_cast<int>(std::min<int64_t>(5, 1 + 5 * below / population));
-}
 
 }  // namespace
 
@@ -105,13 +111,36 @@ class Rfm::Population final : public GlobalAggregate {
   }
 };
 
-// The merged population, prepared for rank look-ups.
+// The merged population, as where each score steps up. It goes into snapshots: a restored
+// instance scores as the one it was copied from until the next merge, instead of scoring everyone
+// 0 (and taking them out of segments on RFM) in the meantime.
 class Rfm::ScoreTable {
  public:
+  ScoreTable() = default;
   explicit ScoreTable(const Population& p)
-      : customers(p.customers), last_day(p.last_day), frequency(p.frequency), money(p.money) {}
-  int64_t customers;
-  Ranks last_day, frequency, money;
+      : customers(p.customers),
+        last_day(ScoreSteps::of(p.last_day, p.customers)),
+        frequency(ScoreSteps::of(p.frequency, p.customers)),
+        money(ScoreSteps::of(p.money, p.customers)) {}
+  int64_t customers = 0;
+  ScoreSteps last_day, frequency, money;
+
+  void write(StateWriter& out) const {
+    out.put<int64_t>(customers);
+    for (const ScoreSteps* steps : {&last_day, &frequency, &money}) {
+      for (int64_t f : steps->from)
+        out.put<int64_t>(f);
+    }
+  }
+  static std::shared_ptr<const ScoreTable> read(StateReader& in) {
+    auto table = std::make_shared<ScoreTable>();
+    table->customers = in.get<int64_t>();
+    for (ScoreSteps* steps : {&table->last_day, &table->frequency, &table->money}) {
+      for (int64_t& f : steps->from)
+        f = in.get<int64_t>();
+    }
+    return table;
+  }
 };
 
 int32_t Rfm::money_bucket(int64_t cents) {
@@ -249,11 +278,11 @@ void Rfm::on_global_aggregate(std::shared_ptr<const GlobalAggregate> merged, Eve
 
 Rfm::Scores Rfm::scores(uint32_t slot) const {
   const PerKey& k = keys_[slot];
-  if (!k.counted || !table_) return {};
+  if (!k.counted || !table_ || table_->customers <= 0) return {};
   Scores s;
-  s.r = score(table_->last_day.count_below(k.counted_day), table_->customers);
-  s.f = score(table_->frequency.count_below(k.counted_frequency), table_->customers);
-  s.m = score(table_->money.count_below(k.counted_bucket), table_->customers);
+  s.r = table_->last_day.score(k.counted_day);
+  s.f = table_->frequency.score(k.counted_frequency);
+  s.m = table_->money.score(k.counted_bucket);
   return s;
 }
 
@@ -342,6 +371,9 @@ void Rfm::snapshot(StateWriter& out) const {
       out.put<int64_t>(o.cents);
     }
   }
+  // Last, so that a snapshot written before the table was kept reads as "no table yet".
+  out.put<uint8_t>(table_ ? 1 : 0);
+  if (table_) table_->write(out);
 }
 
 Status Rfm::restore(StateReader& in, uint32_t slot_count) {
@@ -362,6 +394,10 @@ Status Rfm::restore(StateReader& in, uint32_t slot_count) {
     }
     if (!in.ok()) return {Errc::kCorrupt, "rfm state is truncated"};
     recount(slot);
+  }
+  if (!in.at_end() && in.get<uint8_t>() != 0) {
+    table_ = ScoreTable::read(in);
+    if (!in.ok()) return {Errc::kCorrupt, "rfm score table is truncated"};
   }
   return {};
 }
