@@ -145,8 +145,10 @@ class Worker final : private StageOutput {
     std::unordered_map<uint64_t, KeyMerge> waiting;  // by the surviving key's hash
     // How many waiting keys have each hash mod kMergeFilterSlots: most events are of keys that do
     // not wait, and a zero says so without a look into the map. Counts rather than bits, so that a
-    // merge's end updates it in constant time: a burst of links leaves hundreds waiting.
-    static constexpr size_t kMergeFilterSlots = 1024;
+    // merge's end updates it in constant time. A key waits until its move comes through the
+    // other worker's inbox, behind up to an inbox of events: at 3% sign-ins that is about 2,000
+    // keys waiting at once, which would leave few of 1,024 slots at zero.
+    static constexpr size_t kMergeFilterSlots = 16384;
     static size_t slot(uint64_t hash) { return hash % kMergeFilterSlots; }
     std::vector<uint32_t> filter = std::vector<uint32_t>(kMergeFilterSlots, 0);
     std::vector<std::shared_ptr<const KeyMove>> early;  // came before their expect_key_from
