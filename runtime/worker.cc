@@ -1,5 +1,7 @@
 #include "runtime/worker.h"
 
+#include <time.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -11,6 +13,18 @@ namespace {
 constexpr size_t kPopMessages = 64;
 // How long a worker whose output is held back by a full inbox waits before trying again.
 constexpr int64_t kBlockedRetryMicros = 500;
+
+int64_t micros_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                               start)
+      .count();
+}
+
+int64_t thread_cpu_micros() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<int64_t>(t.tv_sec) * 1'000'000 + t.tv_nsec / 1'000;
+}
 }  // namespace
 
 Worker::Worker(WorkerId id, Fabric& fabric)
@@ -82,7 +96,11 @@ void Worker::run() {
       progressed |= drain(StageId(s));
     }
     if (ended_ && !blocked && all_queues_empty()) break;
-    if (!progressed) inbox().wait(blocked ? kBlockedRetryMicros : -1);
+    if (!progressed) {
+      const auto idle_from = std::chrono::steady_clock::now();
+      inbox().wait(blocked ? kBlockedRetryMicros : -1);
+      counters_.idle_micros += micros_since(idle_from);
+    }
   }
   flush_sinks();
 }
@@ -390,7 +408,9 @@ void Worker::exchange_aggregates(StageId stage, int64_t epoch, EventTime wm) {
     for (uint32_t later = s + 1; later < stage_count_; ++later)
       drain(StageId(later));
     if (s > 0) set_aside_input(stage);
+    const auto wait_from = std::chrono::steady_clock::now();
     board.wait(epoch, kBlockedRetryMicros);
+    counters_.exchange_wait_micros += micros_since(wait_from);
   }
   const AggregateParts merged = board.merged(epoch);
   for (size_t k = 0; k < aggregating_ops_[s].size(); ++k) {
@@ -601,6 +621,8 @@ Status Worker::run_command(StageId stage, size_t op, const boost::json::object& 
 
 WorkerMetrics Worker::metrics() const {
   WorkerMetrics m = counters_;
+  // Read on the worker's own thread: metrics() runs as a task there.
+  m.cpu_micros = thread_cpu_micros();
   m.watermarks = watermark_;
   for (uint32_t s = 0; s < stage_count_; ++s) {
     m.inbox_events.push_back(fabric_.inboxes[id_.value()]->queued_events(StageId(s)));

@@ -39,6 +39,11 @@ struct WorkerMetrics {
   uint64_t events_processed = 0;
   uint64_t events_to_sinks = 0;
   uint64_t timers_fired = 0;
+  // Where a worker's time goes, to tell a busy worker from one that waits: CPU time of its thread,
+  // time it slept for want of input or room, and time it waited for peers at a global aggregate.
+  int64_t cpu_micros = 0;
+  int64_t idle_micros = 0;
+  int64_t exchange_wait_micros = 0;
   std::map<std::string, uint64_t, std::less<>> side_outputs;  // by side output name
   std::map<std::string, uint64_t, std::less<>> rejected;      // by reason
   std::vector<EventTime> watermarks;                          // by stage

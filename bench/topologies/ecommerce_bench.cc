@@ -169,6 +169,9 @@ void BM_EcommerceTopology(benchmark::State& state) {
   size_t people = 0;
   const std::vector<EventBatch> batches = funnel(spec->types(), !settings.identity_stage, &people);
   size_t before = 0, after = 0, keys = 0;
+  // Summed over workers: CPU they burnt, and time they slept or waited for each other. The wall
+  // time of this VM drifts; these say whether a change saved work or only waiting.
+  double cpu_s = 0, idle_s = 0, exchange_wait_s = 0;
   for (auto _ : state) {
     state.PauseTiming();
     before = resident_bytes();
@@ -198,9 +201,14 @@ void BM_EcommerceTopology(benchmark::State& state) {
     after = resident_bytes();
     auto m = (*engine)->metrics();
     keys = 0;
+    cpu_s = idle_s = exchange_wait_s = 0;
     if (m) {
-      for (const auto& w : m->workers)
+      for (const auto& w : m->workers) {
         keys += w.keys;
+        cpu_s += static_cast<double>(w.cpu_micros) / 1e6;
+        idle_s += static_cast<double>(w.idle_micros) / 1e6;
+        exchange_wait_s += static_cast<double>(w.exchange_wait_micros) / 1e6;
+      }
     }
     (void)(*engine)->stop();
     engine = Status(Errc::kStopped, "done");
@@ -212,6 +220,9 @@ void BM_EcommerceTopology(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * events));
   state.counters["customers"] = static_cast<double>(people);
   state.counters["keys"] = static_cast<double>(keys);  // of every stage
+  state.counters["worker_cpu_s"] = cpu_s;
+  state.counters["worker_idle_s"] = idle_s;
+  state.counters["exchange_wait_s"] = exchange_wait_s;
   state.counters["resident_bytes_per_customer"] =
       static_cast<double>(after - before) / static_cast<double>(people);
 }

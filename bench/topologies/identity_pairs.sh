@@ -10,18 +10,27 @@ workers="${2:-2}"
 pairs="${3:-6}"
 bench="$build/bench/topologies/topologies_bench"
 
-run_ms() {
+# Prints "<ms> <worker CPU s> <exchange wait s>" of one run.
+run() {
   "$bench" --benchmark_filter="BM_EcommerceTopology/workers:$workers/identity:$1" 2>/dev/null |
-    awk '/^BM_/ { print $2; exit }'
+    awk '/^BM_/ {
+      for (i = 1; i <= NF; ++i) {
+        split($i, kv, "=")
+        if (kv[1] == "worker_cpu_s") cpu = kv[2]
+        if (kv[1] == "exchange_wait_s") wait = kv[2]
+      }
+      print $2, cpu, wait; exit
+    }'
 }
 
 ratios=()
 for i in $(seq "$pairs"); do
-  without=$(run_ms 0)
-  with=$(run_ms 1)
+  read -r without cpu0 wait0 < <(run 0)
+  read -r with cpu1 wait1 < <(run 1)
   ratio=$(awk -v a="$without" -v b="$with" 'BEGIN { printf "%.3f", a / b }')
   ratios+=("$ratio")
-  echo "pair $i: without ${without} ms, with ${with} ms, ratio $ratio"
+  echo "pair $i: without ${without} ms (worker CPU $cpu0 s, exchange waits $wait0 s)," \
+    "with ${with} ms (worker CPU $cpu1 s, exchange waits $wait1 s), ratio $ratio"
 done
 printf '%s\n' "${ratios[@]}" | sort -n |
   awk '{ r[NR] = $1 } END { m = NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2;

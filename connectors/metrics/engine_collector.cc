@@ -38,6 +38,15 @@ void write_worker(size_t index, const WorkerMetrics& m, const std::vector<std::s
             {{"worker", worker}}, static_cast<double>(m.events_to_sinks));
   w.counter("eddy_worker_timers_fired_total", "Event-time timers a worker fired.",
             {{"worker", worker}}, static_cast<double>(m.timers_fired));
+  w.counter("eddy_worker_cpu_seconds_total", "CPU time of a worker's thread.", {{"worker", worker}},
+            static_cast<double>(m.cpu_micros) / 1e6);
+  w.counter("eddy_worker_idle_seconds_total",
+            "Time a worker slept for want of input, or of room for its output.",
+            {{"worker", worker}}, static_cast<double>(m.idle_micros) / 1e6);
+  w.counter("eddy_worker_exchange_wait_seconds_total",
+            "Time a worker waited for its peers at a global aggregate's exchange (RFM's "
+            "population), a sign that workers are unevenly loaded.",
+            {{"worker", worker}}, static_cast<double>(m.exchange_wait_micros) / 1e6);
   for (const auto& [output, n] : m.side_outputs) {
     w.counter("eddy_worker_side_output_events_total",
               "Events a worker routed to a side output (late events, ...).",

@@ -17,7 +17,8 @@ namespace eddy::metrics {
 //   eddy_worker_timers_fired_total{worker}, eddy_worker_side_output_events_total{worker,output},
 //   eddy_worker_events_rejected_total{worker,reason}, eddy_worker_watermark_seconds{worker,stage},
 //   eddy_worker_inbox_events{worker,stage}, eddy_worker_keys{worker},
-//   eddy_worker_timers_pending{worker}.
+//   eddy_worker_timers_pending{worker}, eddy_worker_cpu_seconds_total{worker},
+//   eddy_worker_idle_seconds_total{worker}, eddy_worker_exchange_wait_seconds_total{worker}.
 // `stage_names` label stages by name; a stage without one is labelled by its index. A watermark
 // that has not started yet (kMinEventTime) is left out rather than written as a date in 292 million
 // BC.

@@ -94,9 +94,13 @@ TEST(Engine, AFullInboxSaysBusyAndLosesNothing) {
   EXPECT_EQ(m->source.accepted, accepted);
   EXPECT_EQ(m->source.busy_batches, 1u);
   uint64_t processed = 0;
-  for (const auto& w : m->workers)
+  int64_t cpu_micros = 0;
+  for (const auto& w : m->workers) {
     processed += w.events_processed;
+    cpu_micros += w.cpu_micros;
+  }
   EXPECT_EQ(processed, accepted);
+  EXPECT_GT(cpu_micros, 0) << "the workers' threads burnt no CPU time";
 }
 
 TEST(Engine, ShutdownDrainsEverythingAccepted) {

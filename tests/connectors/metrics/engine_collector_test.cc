@@ -25,6 +25,9 @@ TEST(EngineCollector, WritesSourceAndWorkerCounters) {
   w.inbox_events = {5, 0};
   w.keys = 6;
   w.timers = 2;
+  w.cpu_micros = 2'500'000;
+  w.idle_micros = 750'000;
+  w.exchange_wait_micros = 250'000;
   m.workers = {w};
   MetricsWriter writer;
   write_engine_metrics(m, {"customers"}, writer);
@@ -46,6 +49,9 @@ TEST(EngineCollector, WritesSourceAndWorkerCounters) {
            "eddy_worker_inbox_events{stage=\"1\",worker=\"0\"} 0\n",
            "eddy_worker_keys{worker=\"0\"} 6\n",
            "eddy_worker_timers_pending{worker=\"0\"} 2\n",
+           "eddy_worker_cpu_seconds_total{worker=\"0\"} 2.5\n",
+           "eddy_worker_idle_seconds_total{worker=\"0\"} 0.75\n",
+           "eddy_worker_exchange_wait_seconds_total{worker=\"0\"} 0.25\n",
        }) {
     SCOPED_TRACE(std::string(line));
     EXPECT_NE(text.find(line), std::string::npos) << text;
