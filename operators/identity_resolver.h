@@ -57,6 +57,11 @@ class IdentityResolver final : public Operator {
   void snapshot(StateWriter& out) const override;
   Status restore(StateReader& in, uint32_t slot_count) override;
   void on_query(uint32_t slot, EventTime now, boost::json::object& out) const override;
+  // The identifiers linked to customer `arg`: an erasure finds with it the links a profile could
+  // not list (IdentityMerge's max_listed).
+  bool key_matches(uint32_t slot, std::string_view arg) const override {
+    return slot < ids_.size() && !arg.empty() && ids_[slot].customer == arg;
+  }
   // Links are facts whenever they arrive: a late identify links as well as a timely one.
   LatenessPolicy lateness_policy() const override { return LatenessPolicy::kDeliver; }
 

@@ -1,6 +1,7 @@
 #include "runtime/engine.h"
 
 #include <future>
+#include <mutex>
 
 #include "runtime/key_hash.h"
 #include "runtime/snapshot_request.h"
@@ -282,6 +283,29 @@ Status Engine::lookup_key(StageId stage, std::string_view key, std::string arg,
           done(std::move(*answer));
         }
       });
+}
+
+Status Engine::find_keys(StageId stage, std::string arg, size_t limit,
+                         std::function<void(std::vector<std::string>)> done) {
+  struct Found {
+    std::mutex mu;
+    std::vector<std::string> keys;
+  };
+  auto found = std::make_shared<Found>();
+  return run_on_all(
+      [found, stage, arg = std::move(arg), limit](Worker& worker) {
+        std::vector<std::string> mine;
+        for (KeyGroup g : worker.owned_groups()) {
+          if (const StageInstance* inst = worker.instance(stage, g))
+            inst->find_keys(arg, limit, mine);
+        }
+        std::lock_guard lock(found->mu);
+        for (std::string& key : mine) {
+          if (found->keys.size() >= limit) break;
+          found->keys.push_back(std::move(key));
+        }
+      },
+      [found, done = std::move(done)] { done(std::move(found->keys)); });
 }
 
 Result<boost::json::object> Engine::query_key_sync(StageId stage, std::string_view key,

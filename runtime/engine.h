@@ -79,6 +79,11 @@ class Engine {
   // key the stage has never seen. `done` runs on the owning worker.
   Status lookup_key(StageId stage, std::string_view key, std::string arg,
                     std::function<void(Result<boost::json::object>)> done);
+  // Every key of the stage some operator says matches `arg` (Operator::key_matches), gathered
+  // over all workers, at most `limit` of them (which ones is then unspecified); `done` runs once,
+  // on the last worker to finish. A search looks at every key: for rare questions (an erasure).
+  Status find_keys(StageId stage, std::string arg, size_t limit,
+                   std::function<void(std::vector<std::string>)> done);
   // Blocking form of query_key, for tools and tests.
   Result<boost::json::object> query_key_sync(
       StageId stage, std::string_view key,

@@ -146,6 +146,10 @@ class Operator {
   // the owning worker.
   virtual void on_lookup(uint32_t /*slot*/, std::string_view /*arg*/,
                          boost::json::object& /*out*/) const {}
+  // Whether the key in `slot` is one a search for `arg` looks for (the identity resolver: the
+  // identifiers linked to customer `arg`), for a search over every key of the stage
+  // (Engine::find_keys). Runs on the owning worker, once per key: keep it cheap.
+  virtual bool key_matches(uint32_t /*slot*/, std::string_view /*arg*/) const { return false; }
 
   // Identity resolution (operators/identity.h) learns that two keys are one customer and merges
   // the state of the key that goes away into the key that stays, through the exchange: the stage

@@ -302,6 +302,19 @@ std::optional<boost::json::object> StageInstance::query(KeyHash key, EventTime n
   return query_slot(*slot, now);
 }
 
+void StageInstance::find_keys(std::string_view arg, size_t limit,
+                              std::vector<std::string>& out) const {
+  for (uint32_t slot = 0; slot < slots_.size() && out.size() < limit; ++slot) {
+    if (!slots_.is_live(slot)) continue;
+    for (const auto& op : ops_) {
+      if (op->key_matches(slot, arg)) {
+        out.emplace_back(slots_.key(slot));
+        break;
+      }
+    }
+  }
+}
+
 std::optional<boost::json::object> StageInstance::lookup(KeyHash key, std::string_view arg) const {
   auto slot = slots_.find(key);
   if (!slot) return std::nullopt;

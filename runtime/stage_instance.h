@@ -84,6 +84,9 @@ class StageInstance {
   boost::json::object query_slot(uint32_t slot, EventTime now) const;
   // The merged on_lookup answers of the operators for one key; nullopt for a key never seen.
   std::optional<boost::json::object> lookup(KeyHash key, std::string_view arg) const;
+  // Appends the keys some operator says match `arg` (Operator::key_matches), until `out` holds
+  // `limit` keys.
+  void find_keys(std::string_view arg, size_t limit, std::vector<std::string>& out) const;
   // Runs `fn` on every key of the instance (for scatter-gather queries over all keys).
   template <typename Fn>
   void for_each_key(Fn&& fn) const {

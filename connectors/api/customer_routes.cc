@@ -1,7 +1,9 @@
 #include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <cstdio>
+#include <functional>
 #include <random>
+#include <unordered_set>
 
 #include "connectors/api/api_context.h"
 #include "runtime/batch_builder.h"
@@ -172,10 +174,54 @@ std::pair<std::vector<std::string>, int64_t> identities_of(const std::string& cu
   return {std::move(ids), unlisted};
 }
 
+// Logs one erasure event per identifier in `ids` (the customer's id among them) and answers with
+// the receipt once they are durable.
+void log_erasure(const ApiContext& api, const Responder& respond, const std::string& customer,
+                 const std::vector<std::string>& ids, int64_t unlisted, int64_t left) {
+  boost::json::object receipt{{"receipt_id", erasure_receipt_id()},
+                              {"customer_id", customer},
+                              {"identities_erased", ids.size()},
+                              {"unlisted_identities", unlisted},
+                              {"identities_left", left},
+                              {"files_purged", "at the next checkpoint"}};
+  Status taken = api.erase(
+      erasure_batch(api, customer, ids), [respond, receipt = std::move(receipt)](Status durable) {
+        if (!durable) return respond(engine_error(durable));
+        respond(json_response(http::status::accepted, boost::json::serialize(receipt)));
+      });
+  if (!taken) respond(engine_error(taken));
+}
+
+// Adds to `ids` the identifiers the identity stage links to `customer` that are not in it yet:
+// those beyond the profile's list. `done` gets how many of the `unlisted` it could not find room
+// for (the search stops at api.erasure_max_identities).
+void find_unlisted(const ApiContext& api, const std::string& customer, std::vector<std::string> ids,
+                   int64_t unlisted, std::function<void(std::vector<std::string>, int64_t)> done,
+                   const Responder& respond) {
+  const size_t limit = api.erasure_max_identities;
+  Status s = api.engine->find_keys(
+      stage_named(api, api.identity_stage), customer, limit,
+      [ids = std::move(ids), unlisted, limit,
+       done = std::move(done)](std::vector<std::string> linked) mutable {
+        std::unordered_set<std::string> known(ids.begin(), ids.end());
+        int64_t added = 0;
+        for (std::string& id : linked) {
+          if (known.insert(id).second) {
+            ids.push_back(std::move(id));
+            ++added;
+          }
+        }
+        const int64_t left = linked.size() >= limit ? std::max<int64_t>(0, unlisted - added) : 0;
+        done(std::move(ids), left);
+      });
+  if (!s) respond(engine_error(s));
+}
+
 // DELETE /v1/customers/{id}: reads the identities of the customer {id} belongs to from its
-// profile, then logs one erasure event per identifier and answers once they are durable. The
-// profile stage erases the profile when the events reach it; the next checkpoint removes the files
-// that still hold the customer's data (runtime/durability/checkpointer.h).
+// profile (and, when it has more links than it lists, searches the identity stage for the rest),
+// then logs one erasure event per identifier and answers once they are durable. The profile stage
+// erases the profile when the events reach it; the next checkpoint removes the files that still
+// hold the customer's data (runtime/durability/checkpointer.h).
 void erase_customer(const ApiContext& api, const std::string& id, const Responder& respond) {
   if (!api.erase || api.identity_stage.empty()) {
     return respond(error_response(http::status::not_found, "not_enabled",
@@ -193,18 +239,13 @@ void erase_customer(const ApiContext& api, const std::string& id, const Responde
           }
           auto [ids, unlisted] = identities_of(customer, *answer);
           if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
-          boost::json::object receipt{{"receipt_id", erasure_receipt_id()},
-                                      {"customer_id", customer},
-                                      {"identities_erased", ids.size()},
-                                      {"unlisted_identities", unlisted},
-                                      {"files_purged", "at the next checkpoint"}};
-          Status taken = api.erase(
-              erasure_batch(api, customer, ids),
-              [respond, receipt = std::move(receipt)](Status durable) {
-                if (!durable) return respond(engine_error(durable));
-                respond(json_response(http::status::accepted, boost::json::serialize(receipt)));
-              });
-          if (!taken) respond(engine_error(taken));
+          if (unlisted == 0) return log_erasure(api, respond, customer, ids, 0, 0);
+          find_unlisted(
+              api, customer, std::move(ids), unlisted,
+              [&api, respond, customer, unlisted](std::vector<std::string> all, int64_t left) {
+                log_erasure(api, respond, customer, all, unlisted, left);
+              },
+              respond);
         });
     if (!s) respond(engine_error(s));
   });

@@ -150,6 +150,44 @@ TEST_F(Erasure, LeavesNoTraceInQueriesTriggersRestartsOrTheNextCheckpointsFiles)
   }
 }
 
+// A customer with more links than its profile lists (100): the erasure searches the identity
+// stage for the rest, so that none of them stays linked or in a file.
+TEST_F(Erasure, FindsAndErasesLinksBeyondTheProfilesList) {
+  constexpr int kLinks = 130;
+  auto server = start();
+  ASSERT_TRUE(server->started()) << server->process().output();
+  HttpClient c = server->client();
+  std::string batch = R"({"batch":[)";
+  for (int i = 0; i < kLinks; ++i) {
+    if (i > 0) batch += ",";
+    batch += R"({"type":"identify","anonymousId":"zz-many-anon-)" + std::to_string(i) +
+             R"(","userId":"zz-many-user","messageId":"many-)" + std::to_string(i) + R"("})";
+  }
+  batch += "]}";
+  HttpReply taken = c.post("/v1/batch", batch);
+  ASSERT_EQ(taken.status, 200) << taken.body;
+  ASSERT_TRUE(eventually([&] {
+    HttpReply r = c.get("/v1/customers/zz-many-user/identities");
+    return r.status == 200 && json_of(r).at("unlisted").to_number<int64_t>() == kLinks - 100;
+  })) << c.get("/v1/customers/zz-many-user/identities").body;
+
+  HttpReply erased = c.request("DELETE", "/v1/customers/zz-many-anon-7");
+  ASSERT_EQ(erased.status, 202) << erased.body;
+  auto receipt = json_of(erased);
+  EXPECT_EQ(receipt.at("customer_id"), "zz-many-user");
+  EXPECT_EQ(receipt.at("identities_erased").to_number<int64_t>(), kLinks + 1) << erased.body;
+  EXPECT_EQ(receipt.at("unlisted_identities").to_number<int64_t>(), kLinks - 100);
+  EXPECT_EQ(receipt.at("identities_left").to_number<int64_t>(), 0);
+  for (int i = 0; i < kLinks; ++i) {
+    const std::string id = "zz-many-anon-" + std::to_string(i);
+    EXPECT_TRUE(eventually([&] { return c.get("/v1/customers/" + id).status == 404; })) << id;
+  }
+  EXPECT_EQ(c.get("/v1/customers/zz-many-user").status, 404);
+  ASSERT_EQ(c.post("/v1/admin/checkpoint", "").status, 200);
+  EXPECT_EQ(files_holding(dir_, "zz-many-"), std::vector<std::string>{});
+  EXPECT_EQ(server->stop(), 0) << server->process().output();
+}
+
 TEST_F(Erasure, AnUnknownCustomerIsNotFound) {
   auto server = start();
   ASSERT_TRUE(server->started()) << server->process().output();

@@ -291,6 +291,47 @@ std::vector<Engine::KeyGroupState> snapshot_of(Engine& e) {
   return std::move(snap.groups);
 }
 
+std::vector<std::string> find_keys(Harness& h, const std::string& customer, size_t limit) {
+  std::promise<std::vector<std::string>> found;
+  const Status s = h.engine().find_keys(
+      StageId(0), customer, limit,
+      [&found](std::vector<std::string> keys) { found.set_value(std::move(keys)); });
+  EXPECT_TRUE(s.is_ok()) << s.to_string();
+  if (!s) return {};
+  std::vector<std::string> keys = found.get_future().get();
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+// What an erasure relies on for links beyond the profile's list: a search of every worker's
+// identity stage finds every identifier linked to the customer, and only those.
+TEST(IdentityErasure, ASearchFindsEveryIdentifierLinkedToACustomer) {
+  for (uint64_t seed = 1; seed <= 6; ++seed) {
+    const HarnessOptions options = HarnessOptions::random(seed);
+    SCOPED_TRACE(options.describe());
+    std::vector<Step> steps = script(/*before=*/1, /*after=*/0);
+    std::vector<std::string> many;
+    for (int a = 0; a < 150; ++a) {
+      many.push_back("b" + std::to_string(a));
+      steps.push_back(anon_view(many.back(), 2000 + a));
+      steps.push_back(identify(many.back(), "u3", 2200 + a));
+    }
+    steps.push_back(Step::watermark(3000));
+    auto h = run(steps, options);
+    std::vector<std::string> expected = {"a3.0", "a3.1", "a3.2"};
+    expected.insert(expected.end(), many.begin(), many.end());
+    std::sort(expected.begin(), expected.end());
+    EXPECT_EQ(find_keys(*h, "u3", 1000), expected);
+    EXPECT_EQ(find_keys(*h, "u4", 1000), (std::vector<std::string>{"a4.0", "a4.1", "a4.2"}));
+    EXPECT_EQ(find_keys(*h, "u3", 10).size(), 10u) << "at most the limit";
+    EXPECT_TRUE(find_keys(*h, "nobody", 1000).empty());
+    // The profile lists 100 of them and counts the rest.
+    auto profile = h->query("profiles", "u3");
+    ASSERT_TRUE(profile.is_ok());
+    EXPECT_EQ(profile->at("identities").at("unlisted").to_number<int64_t>(), 53);
+  }
+}
+
 TEST(IdentityErasure, ForgetsTheCustomerAndEveryLinkedIdOnEveryWorkerAndLeavesOthersAlone) {
   for (uint64_t seed = 1; seed <= 12; ++seed) {
     const HarnessOptions options = HarnessOptions::random(seed);

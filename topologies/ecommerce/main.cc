@@ -407,6 +407,7 @@ int main(int argc, char** argv) {
   };
 
   api.clock = &clock;
+  api.erasure_max_identities = static_cast<size_t>(options->erasure_max_identities);
   api.erase = [&intake, &clock, &checkpointer_ptr](const EventBatch& batch,
                                                    std::function<void(Status)> done) {
     auto ack = std::make_shared<AckLatch>();

@@ -71,6 +71,9 @@ struct EddyOptions {
   int64_t outbound_delivered_ids_max_entries = 1'000'000;
   // Bulk imports of customer records (POST /v1/import, docs/import.md).
   ImportSettings imports;
+  // Erasure (DELETE /v1/customers/{id}): the most identifiers one erasure finds by searching the
+  // identity stage, beyond those the customer's profile lists.
+  int64_t erasure_max_identities = 100'000;
   bool help = false;
 };
 
