@@ -407,7 +407,7 @@ int main(int argc, char** argv) {
   };
 
   api.clock = &clock;
-  api.erasure_max_identities = static_cast<size_t>(options->erasure_max_identities);
+  api.identity_search_max = static_cast<size_t>(options->identity_search_max);
   api.erase = [&intake, &clock, &checkpointer_ptr](const EventBatch& batch,
                                                    std::function<void(Status)> done) {
     auto ack = std::make_shared<AckLatch>();
@@ -507,10 +507,11 @@ int main(int argc, char** argv) {
   checkpointer.start();
   checkpointer_ptr = &checkpointer;
   journal_ptr = &journal;
-  intake.open(journal);
-  log_line(LogLevel::kInfo, "eddy ready", {{"http_port", server.port()}});
+  // Before ready: a client that sees /readyz answer finds every family in /metrics.
   add_wal_metrics(metrics, wal, journal);
   add_checkpoint_metrics(metrics, checkpointer);
+  intake.open(journal);
+  log_line(LogLevel::kInfo, "eddy ready", {{"http_port", server.port()}});
 
   int received = 0;
   sigwait(&signals, &received);
