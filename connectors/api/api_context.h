@@ -41,9 +41,9 @@ struct ApiContext {
   std::function<Status(const EventBatch& batch, std::function<void(Status)> done)> erase;
   // The time erasure events carry.
   const Clock* clock = nullptr;
-  // The most identifiers an erasure finds by searching the identity stage, for a customer with
-  // more links than its profile lists (--erasure-max-identities).
-  size_t erasure_max_identities = 100'000;
+  // The most identifiers a search of the identity stage finds for a customer with more links than
+  // its profile lists, for an erasure or a listing of its identities (--identity-search-max).
+  size_t identity_search_max = 100'000;
   // Bulk imports of customer records (POST /v1/import): the jobs, and how their batches of
   // "Customer Record" events reach the durable intake, with the contract of `erase` (and busy
   // when the intake is full, which a job retries). Either unset: the routes answer 404

@@ -192,17 +192,22 @@ void log_erasure(const ApiContext& api, const Responder& respond, const std::str
   if (!taken) respond(engine_error(taken));
 }
 
-// Adds to `ids` the identifiers the identity stage links to `customer` that are not in it yet:
-// those beyond the profile's list. `done` gets how many of the `unlisted` it could not find room
-// for (the search stops at api.erasure_max_identities).
-void find_unlisted(const ApiContext& api, const std::string& customer, std::vector<std::string> ids,
-                   int64_t unlisted, std::function<void(std::vector<std::string>, int64_t)> done,
-                   const Responder& respond) {
-  const size_t limit = api.erasure_max_identities;
+// Calls `then` with the customer's id and every identifier linked to it: those the profile lists
+// and, when it counts more links than it lists, those a search of every worker's identity stage
+// finds (at most api.identity_search_max), with how many links the profile could not list and
+// how many of those the search could not take either.
+using IdentitiesThen =
+    std::function<void(std::vector<std::string> ids, int64_t unlisted, int64_t left)>;
+void all_identities(const ApiContext& api, const std::string& customer,
+                    const boost::json::object& profile, const Responder& respond,
+                    IdentitiesThen then) {
+  auto [ids, unlisted] = identities_of(customer, profile);
+  if (unlisted == 0) return then(std::move(ids), 0, 0);
+  const size_t limit = api.identity_search_max;
   Status s = api.engine->find_keys(
       stage_named(api, api.identity_stage), customer, limit,
       [ids = std::move(ids), unlisted, limit,
-       done = std::move(done)](std::vector<std::string> linked) mutable {
+       then = std::move(then)](std::vector<std::string> linked) mutable {
         std::unordered_set<std::string> known(ids.begin(), ids.end());
         int64_t added = 0;
         for (std::string& id : linked) {
@@ -212,7 +217,7 @@ void find_unlisted(const ApiContext& api, const std::string& customer, std::vect
           }
         }
         const int64_t left = linked.size() >= limit ? std::max<int64_t>(0, unlisted - added) : 0;
-        done(std::move(ids), left);
+        then(std::move(ids), unlisted, left);
       });
   if (!s) respond(engine_error(s));
 }
@@ -237,15 +242,42 @@ void erase_customer(const ApiContext& api, const std::string& id, const Responde
                                                               : engine_error(answer.status()));
             return;
           }
-          auto [ids, unlisted] = identities_of(customer, *answer);
-          if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
-          if (unlisted == 0) return log_erasure(api, respond, customer, ids, 0, 0);
-          find_unlisted(
-              api, customer, std::move(ids), unlisted,
-              [&api, respond, customer, unlisted](std::vector<std::string> all, int64_t left) {
-                log_erasure(api, respond, customer, all, unlisted, left);
-              },
-              respond);
+          all_identities(api, customer, *answer, respond,
+                         [&api, respond, id, customer](std::vector<std::string> ids,
+                                                       int64_t unlisted, int64_t left) {
+                           if (std::find(ids.begin(), ids.end(), id) == ids.end())
+                             ids.push_back(id);
+                           log_erasure(api, respond, customer, ids, unlisted, left);
+                         });
+        });
+    if (!s) respond(engine_error(s));
+  });
+}
+
+// GET /v1/customers/{id}/identities: the customer's id first, then every identifier linked to it;
+// those the profile lists in the order they were linked, then those a search found.
+void list_identities(const ApiContext& api, const std::string& id, const Responder& respond) {
+  resolve_customer(api, id, respond, [&api, respond, id](std::string customer) {
+    Status s = api.engine->query_key(
+        stage_named(api, api.profile_stage), customer,
+        [&api, respond, id, customer](Result<boost::json::object> answer) {
+          if (!answer) {
+            respond(answer.status().code() == Errc::kNotFound ? unknown_customer(id)
+                                                              : engine_error(answer.status()));
+            return;
+          }
+          all_identities(
+              api, customer, *answer, respond,
+              [respond, id, customer](std::vector<std::string> ids, int64_t, int64_t left) {
+                boost::json::array listed;
+                for (std::string& i : ids)
+                  listed.emplace_back(std::move(i));
+                const boost::json::object out{{"id", id},
+                                              {"customer_id", customer},
+                                              {"identities", std::move(listed)},
+                                              {"unlisted", left}};
+                respond(json_response(http::status::ok, boost::json::serialize(out)));
+              });
         });
     if (!s) respond(engine_error(s));
   });
@@ -269,19 +301,10 @@ void add_customer_routes(Router& router, const ApiContext& api) {
                        if (auto* s = profile.if_contains("segments"))
                          out["segments"] = std::move(*s);
                      });
-  add_customer_route(router, api, "/v1/customers/{id}/identities",
-                     [](boost::json::object profile, boost::json::object& out) {
-                       boost::json::array ids{out.at("customer_id")};
-                       int64_t unlisted = 0;
-                       if (const auto* found = profile.if_contains("identities")) {
-                         const auto& identities = found->as_object();
-                         for (const auto& linked : identities.at("linked").as_array())
-                           ids.push_back(linked);
-                         unlisted = identities.at("unlisted").to_number<int64_t>();
-                       }
-                       out["identities"] = std::move(ids);
-                       out["unlisted"] = unlisted;
-                     });
+  router.add(http::verb::get, "/v1/customers/{id}/identities", RouteAccess::kToken,
+             [&api](HttpRequest& req, Responder respond) {
+               list_identities(api, std::string(req.param("id")), respond);
+             });
 }
 
 }  // namespace eddy

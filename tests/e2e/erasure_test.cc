@@ -9,6 +9,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 
 #include "tests/e2e/eddy_server.h"
@@ -149,8 +150,8 @@ TEST_F(Erasure, LeavesNoTraceInQueriesTriggersRestartsOrTheNextCheckpointsFiles)
   }
 }
 
-// A customer with more links than its profile lists (100): the erasure searches the identity
-// stage for the rest, so that none of them stays linked or in a file.
+// A customer with more links than its profile lists (100): the listing and the erasure search the
+// identity stage for the rest, so that none of them is left out, stays linked or stays in a file.
 TEST_F(Erasure, FindsAndErasesLinksBeyondTheProfilesList) {
   constexpr int kLinks = 130;
   auto server = start();
@@ -165,10 +166,20 @@ TEST_F(Erasure, FindsAndErasesLinksBeyondTheProfilesList) {
   batch += "]}";
   HttpReply taken = c.post("/v1/batch", batch);
   ASSERT_EQ(taken.status, 200) << taken.body;
+  // The listing finds the links the profile does not keep.
   ASSERT_TRUE(eventually([&] {
     HttpReply r = c.get("/v1/customers/zz-many-user/identities");
-    return r.status == 200 && json_of(r).at("unlisted").to_number<int64_t>() == kLinks - 100;
+    return r.status == 200 &&
+           json_of(r).at("identities").as_array().size() == static_cast<size_t>(kLinks + 1);
   })) << c.get("/v1/customers/zz-many-user/identities").body;
+  auto listed = json_of(c.get("/v1/customers/zz-many-anon-3/identities"));
+  EXPECT_EQ(listed.at("customer_id"), "zz-many-user");
+  EXPECT_EQ(listed.at("unlisted").to_number<int64_t>(), 0);
+  std::set<std::string> ids;
+  for (const auto& id : listed.at("identities").as_array())
+    ids.insert(std::string(id.as_string()));
+  for (int i = 0; i < kLinks; ++i)
+    EXPECT_TRUE(ids.contains("zz-many-anon-" + std::to_string(i))) << i;
 
   HttpReply erased = c.request("DELETE", "/v1/customers/zz-many-anon-7");
   ASSERT_EQ(erased.status, 202) << erased.body;

@@ -373,10 +373,10 @@ std::vector<Setting> make_settings() {
                  return Status();
                }});
   s.push_back(number(
-      "erasure.max_identities", "erasure-max-identities",
-      "identifiers linked to a customer that one erasure finds beyond the 100 its "
-      "profile lists (100000)",
-      1, 100'000'000, [](O & o) -> auto& { return o.erasure_max_identities; }));
+      "identity.search_max", "identity-search-max",
+      "identifiers linked to a customer that an erasure or a listing of its identities finds "
+      "beyond the 100 its profile lists (100000)",
+      1, 100'000'000, [](O & o) -> auto& { return o.identity_search_max; }));
   s.push_back({"ingest.default_phone_region", "default-phone-region",
                "ISO 3166 country (DE, US) assumed for phone traits written without a country "
                "code; empty: only international numbers are normalised (empty)",

@@ -71,9 +71,9 @@ struct EddyOptions {
   int64_t outbound_delivered_ids_max_entries = 1'000'000;
   // Bulk imports of customer records (POST /v1/import, docs/import.md).
   ImportSettings imports;
-  // Erasure (DELETE /v1/customers/{id}): the most identifiers one erasure finds by searching the
-  // identity stage, beyond those the customer's profile lists.
-  int64_t erasure_max_identities = 100'000;
+  // The most identifiers a search of the identity stage finds for a customer with more links than
+  // its profile lists (DELETE /v1/customers/{id}, GET /v1/customers/{id}/identities).
+  int64_t identity_search_max = 100'000;
   bool help = false;
 };
 
