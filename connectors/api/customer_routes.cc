@@ -202,7 +202,8 @@ void all_identities(const ApiContext& api, const std::string& customer,
                     const boost::json::object& profile, const Responder& respond,
                     IdentitiesThen then) {
   auto [ids, unlisted] = identities_of(customer, profile);
-  if (unlisted == 0) return then(std::move(ids), 0, 0);
+  // Without an identity stage there is nothing to search (and nothing a profile could not list).
+  if (unlisted == 0 || api.identity_stage.empty()) return then(std::move(ids), unlisted, unlisted);
   const size_t limit = api.identity_search_max;
   Status s = api.engine->find_keys(
       stage_named(api, api.identity_stage), customer, limit,
