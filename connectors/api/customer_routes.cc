@@ -100,28 +100,38 @@ void resolve_customer(const ApiContext& api, const std::string& id, const Respon
 // shape adds what it takes from the profile.
 using Shape = std::function<void(boost::json::object profile, boost::json::object& out)>;
 
-// GET `path`: resolves identifier {id} to its customer, asks the worker that owns the customer,
-// and answers from there, shaped by `shape`.
+// Resolves identifier `id` to its customer and reads the customer's profile on the worker that owns
+// it; calls `then` there with both, or answers 404 (unknown customer) or the engine's error.
+using ProfileThen = std::function<void(std::string customer, boost::json::object profile)>;
+void with_profile(const ApiContext& api, const std::string& id, const Responder& respond,
+                  ProfileThen then) {
+  resolve_customer(api, id, respond, [&api, respond, id, then](std::string customer) {
+    Status s = api.engine->query_key(
+        stage_named(api, api.profile_stage), customer,
+        [respond, id, customer, then](Result<boost::json::object> answer) {
+          if (!answer) {
+            respond(answer.status().code() == Errc::kNotFound ? unknown_customer(id)
+                                                              : engine_error(answer.status()));
+            return;
+          }
+          then(customer, std::move(answer).value());
+        });
+    if (!s) respond(engine_error(s));
+  });
+}
+
+// GET `path`: the profile of the customer identifier {id} belongs to, shaped by `shape`.
 void add_customer_route(Router& router, const ApiContext& api, const char* path, Shape shape) {
   router.add(http::verb::get, path, RouteAccess::kToken,
              [&api, shape](HttpRequest& req, Responder respond) {
                const std::string id(req.param("id"));
-               resolve_customer(api, id, respond, [&api, respond, id, shape](std::string customer) {
-                 Status s = api.engine->query_key(
-                     stage_named(api, api.profile_stage), customer,
-                     [respond, id, customer, shape](Result<boost::json::object> answer) {
-                       if (!answer) {
-                         respond(answer.status().code() == Errc::kNotFound
-                                     ? unknown_customer(id)
-                                     : engine_error(answer.status()));
-                         return;
-                       }
-                       boost::json::object out{{"id", id}, {"customer_id", customer}};
-                       shape(std::move(answer).value(), out);
-                       respond(json_response(http::status::ok, boost::json::serialize(out)));
-                     });
-                 if (!s) respond(engine_error(s));
-               });
+               with_profile(
+                   api, id, respond,
+                   [respond, id, shape](std::string customer, boost::json::object profile) {
+                     boost::json::object out{{"id", id}, {"customer_id", customer}};
+                     shape(std::move(profile), out);
+                     respond(json_response(http::status::ok, boost::json::serialize(out)));
+                   });
              });
 }
 
@@ -234,54 +244,36 @@ void erase_customer(const ApiContext& api, const std::string& id, const Responde
                                   "this eddy cannot erase customers (it runs without a "
                                   "write-ahead log, or its topology has no identity stage)"));
   }
-  resolve_customer(api, id, respond, [&api, respond, id](std::string customer) {
-    Status s = api.engine->query_key(
-        stage_named(api, api.profile_stage), customer,
-        [&api, respond, id, customer](Result<boost::json::object> answer) {
-          if (!answer) {
-            respond(answer.status().code() == Errc::kNotFound ? unknown_customer(id)
-                                                              : engine_error(answer.status()));
-            return;
-          }
-          all_identities(api, customer, *answer, respond,
-                         [&api, respond, id, customer](std::vector<std::string> ids,
-                                                       int64_t unlisted, int64_t left) {
-                           if (std::find(ids.begin(), ids.end(), id) == ids.end())
-                             ids.push_back(id);
-                           log_erasure(api, respond, customer, ids, unlisted, left);
-                         });
-        });
-    if (!s) respond(engine_error(s));
-  });
+  with_profile(api, id, respond,
+               [&api, respond, id](std::string customer, boost::json::object profile) {
+                 all_identities(api, customer, profile, respond,
+                                [&api, respond, id, customer](std::vector<std::string> ids,
+                                                              int64_t unlisted, int64_t left) {
+                                  if (std::find(ids.begin(), ids.end(), id) == ids.end())
+                                    ids.push_back(id);
+                                  log_erasure(api, respond, customer, ids, unlisted, left);
+                                });
+               });
 }
 
 // GET /v1/customers/{id}/identities: the customer's id first, then every identifier linked to it;
 // those the profile lists in the order they were linked, then those a search found.
 void list_identities(const ApiContext& api, const std::string& id, const Responder& respond) {
-  resolve_customer(api, id, respond, [&api, respond, id](std::string customer) {
-    Status s = api.engine->query_key(
-        stage_named(api, api.profile_stage), customer,
-        [&api, respond, id, customer](Result<boost::json::object> answer) {
-          if (!answer) {
-            respond(answer.status().code() == Errc::kNotFound ? unknown_customer(id)
-                                                              : engine_error(answer.status()));
-            return;
-          }
-          all_identities(
-              api, customer, *answer, respond,
-              [respond, id, customer](std::vector<std::string> ids, int64_t, int64_t left) {
-                boost::json::array listed;
-                for (std::string& i : ids)
-                  listed.emplace_back(std::move(i));
-                const boost::json::object out{{"id", id},
-                                              {"customer_id", customer},
-                                              {"identities", std::move(listed)},
-                                              {"unlisted", left}};
-                respond(json_response(http::status::ok, boost::json::serialize(out)));
-              });
-        });
-    if (!s) respond(engine_error(s));
-  });
+  with_profile(api, id, respond,
+               [&api, respond, id](std::string customer, boost::json::object profile) {
+                 all_identities(
+                     api, customer, profile, respond,
+                     [respond, id, customer](std::vector<std::string> ids, int64_t, int64_t left) {
+                       boost::json::array listed;
+                       for (std::string& i : ids)
+                         listed.emplace_back(std::move(i));
+                       const boost::json::object out{{"id", id},
+                                                     {"customer_id", customer},
+                                                     {"identities", std::move(listed)},
+                                                     {"unlisted", left}};
+                       respond(json_response(http::status::ok, boost::json::serialize(out)));
+                     });
+               });
 }
 
 }  // namespace
