@@ -2,7 +2,10 @@
 
 #include <cstdint>
 #include <functional>
-#include <set>
+#include <tuple>
+#include <vector>
+
+#include <tsl/robin_set.h>
 
 #include "runtime/ids.h"
 #include "runtime/state_io.h"
@@ -12,6 +15,12 @@ namespace eddy {
 
 // Event-time timers of one stage instance (one key group). Timers fire in (time, key, operator,
 // tag) order, which depends only on the input, never on the number of workers.
+//
+// A timer is set or not: setting it twice fires it once, cancelling it undoes any number of sets.
+// The timers live in a binary heap, one flat array, rather than a tree of nodes: a worker holds
+// about one timer per customer and sets them on its hot path, and each level of a tree was a
+// likely cache miss. A set pushes a copy (copies of one timer pop together and fire once); a
+// cancel is remembered aside and the copies are dropped when they come due.
 class TimerService {
  public:
   struct Timer {
@@ -27,13 +36,17 @@ class TimerService {
 
     auto order() const { return std::tie(time, key_hash, op, tag, generation); }
     bool operator<(const Timer& other) const { return order() < other.order(); }
+    bool same(const Timer& other) const { return order() == other.order(); }
   };
 
-  void set(const Timer& t) { timers_.insert(t); }
-  void cancel(const Timer& t) { timers_.erase(t); }
-  size_t size() const { return timers_.size(); }
+  void set(const Timer& t);
+  void cancel(const Timer& t);
+  // Copies queued, less the cancels waiting for theirs: the pending timers, give or take a timer
+  // set again before it fired. Cheap, for metrics; count() is exact.
+  size_t size() const;
+  // The pending timers `pred` accepts, each counted once.
   size_t count(const std::function<bool(const Timer&)>& pred) const;
-  bool empty() const { return timers_.empty(); }
+  bool empty() const { return size() == 0; }
 
   // Fires, in order, every timer due at `watermark`, including those that firing sets at or before
   // it. `fire` says whether the timer was live (see Timer::generation). Returns how many were.
@@ -44,7 +57,21 @@ class TimerService {
   Status restore(StateReader& in);
 
  private:
-  std::set<Timer> timers_;
+  struct TimerHash {
+    size_t operator()(const Timer& t) const;
+  };
+  struct SameTimer {
+    bool operator()(const Timer& a, const Timer& b) const { return a.same(b); }
+  };
+
+  // The pending timers in order, each once.
+  std::vector<Timer> pending() const;
+  Timer pop();
+  // Drops cancelled copies and duplicates once they outnumber the live timers.
+  void compact_if_mostly_dead();
+
+  std::vector<Timer> heap_;  // a min-heap by order()
+  tsl::robin_set<Timer, TimerHash, SameTimer> cancelled_;
 };
 
 }  // namespace eddy

@@ -10,6 +10,7 @@
 // decides more of the throughput at two workers than the identity stage does.)
 
 #include <benchmark/benchmark.h>
+#include <malloc.h>
 
 #include <algorithm>
 #include <boost/json/object.hpp>
@@ -39,6 +40,13 @@ class Discard final : public Sink {
  public:
   void write(const EventBatch&) override {}
 };
+
+// Bytes the allocator has handed out and not had back, over every arena: what the state holds,
+// without the free memory the allocator keeps resident.
+size_t allocated_bytes() {
+  const struct mallinfo2 m = mallinfo2();
+  return m.uordblks + m.hblkhd;
+}
 
 size_t resident_bytes() {
   std::ifstream statm("/proc/self/statm");
@@ -168,13 +176,14 @@ void BM_EcommerceTopology(benchmark::State& state) {
   }
   size_t people = 0;
   const std::vector<EventBatch> batches = funnel(spec->types(), !settings.identity_stage, &people);
-  size_t before = 0, after = 0, keys = 0;
+  size_t before = 0, after = 0, keys = 0, allocated_before = 0, allocated_after = 0;
   // Summed over workers: CPU they burnt, and time they slept or waited for each other. The wall
   // time of this VM drifts; these say whether a change saved work or only waiting.
   double cpu_s = 0, idle_s = 0, exchange_wait_s = 0;
   for (auto _ : state) {
     state.PauseTiming();
     before = resident_bytes();
+    allocated_before = allocated_bytes();
     EngineOptions o;
     o.settings.workers = workers;
     o.settings.time_mode = TimeMode::kReplay;
@@ -199,6 +208,7 @@ void BM_EcommerceTopology(benchmark::State& state) {
     if (!(*engine)->sync(std::chrono::minutes(5))) std::abort();
     state.PauseTiming();
     after = resident_bytes();
+    allocated_after = allocated_bytes();
     auto m = (*engine)->metrics();
     keys = 0;
     cpu_s = idle_s = exchange_wait_s = 0;
@@ -225,6 +235,8 @@ void BM_EcommerceTopology(benchmark::State& state) {
   state.counters["exchange_wait_s"] = exchange_wait_s;
   state.counters["resident_bytes_per_customer"] =
       static_cast<double>(after - before) / static_cast<double>(people);
+  state.counters["allocated_bytes_per_customer"] =
+      static_cast<double>(allocated_after - allocated_before) / static_cast<double>(people);
 }
 BENCHMARK(BM_EcommerceTopology)
     ->ArgNames({"workers", "identity"})
