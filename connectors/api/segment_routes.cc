@@ -6,8 +6,8 @@
 #include <mutex>
 
 #include "connectors/api/api_context.h"
-#include "connectors/api/duration.h"
 #include "connectors/api/segment_change_hub.h"
+#include "connectors/api/segment_definition.h"
 #include "operators/segments.h"
 
 namespace eddy {
@@ -71,28 +71,7 @@ Result<boost::json::object> put_command(std::string_view id, const std::string& 
   boost::json::value v = boost::json::parse(body, ec, {}, options);
   if (ec) return {Errc::kInvalidArgument, "the body is not JSON: " + ec.message()};
   if (!v.is_object()) return {Errc::kInvalidArgument, "the body must be a JSON object"};
-  const boost::json::object& in = v.as_object();
-  boost::json::object cmd{{"action", "put"}, {"id", id}};
-  for (const auto& [key, value] : in) {
-    if (key == "enter" || key == "exit") {
-      if (!value.is_string())
-        return {Errc::kInvalidArgument, "'" + std::string(key) + "' must be a string"};
-      cmd[key] = value;
-    } else if (key == "min_dwell") {
-      if (!value.is_string())
-        return {Errc::kInvalidArgument, "'min_dwell' must be a string like \"1h\""};
-      auto ms = parse_duration_ms(value.as_string());
-      if (!ms) return ms.status();
-      cmd["min_dwell_ms"] = *ms;
-    } else if (key == "min_dwell_ms") {
-      cmd[key] = value;
-    } else if (key != "id") {
-      return {Errc::kInvalidArgument,
-              "unknown field '" + std::string(key) + "' (a segment has enter, exit and min_dwell)"};
-    }
-  }
-  if (!cmd.contains("enter")) return {Errc::kInvalidArgument, "a segment needs an 'enter' rule"};
-  return cmd;
+  return segment_put_command(id, v.as_object());
 }
 
 // How a refused definition or deletion reads: a bad rule names its position (the operator checks

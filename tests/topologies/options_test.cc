@@ -227,6 +227,22 @@ TEST(EddyOptions, UsageListsEverySettingWithItsVariableAndKey) {
   }
 }
 
+TEST(EddyOptions, TheSegmentsFile) {
+  auto defaults = parse_eddy_options({}, env_of({}));
+  ASSERT_TRUE(defaults.is_ok());
+  EXPECT_EQ(defaults->segments_file, "");
+  auto flags = parse_eddy_options({"--segments-file", "/etc/eddy/segments.json"}, env_of({}));
+  ASSERT_TRUE(flags.is_ok()) << flags.status().to_string();
+  EXPECT_EQ(flags->segments_file, "/etc/eddy/segments.json");
+  const std::string path = write_config("[ecommerce]\nsegments_file = \"s.json\"\n");
+  auto file = parse_eddy_options({"--config", path}, env_of({}));
+  ASSERT_TRUE(file.is_ok()) << file.status().to_string();
+  EXPECT_EQ(file->segments_file, "s.json");
+  auto env = parse_eddy_options({}, env_of({{"EDDY_SEGMENTS_FILE", "e.json"}}));
+  ASSERT_TRUE(env.is_ok()) << env.status().to_string();
+  EXPECT_EQ(env->segments_file, "e.json");
+}
+
 TEST(EddyOptions, TrackingPlanAndItsMode) {
   auto defaults = parse_eddy_options({}, env_of({}));
   ASSERT_TRUE(defaults.is_ok());

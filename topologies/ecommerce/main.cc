@@ -18,6 +18,7 @@
 #include "connectors/api/ingest_routes.h"
 #include "connectors/api/routes.h"
 #include "connectors/api/segment_change_hub.h"
+#include "connectors/api/segment_definition.h"
 #include "connectors/api/webhook_routes.h"
 #include "connectors/http/server.h"
 #include "connectors/ingest/ingest_service.h"
@@ -40,6 +41,7 @@
 #include "topologies/ecommerce/data_dir_format.h"
 #include "topologies/ecommerce/data_dir_lock.h"
 #include "topologies/ecommerce/ecommerce.h"
+#include "topologies/ecommerce/file_segments.h"
 #include "topologies/ecommerce/options.h"
 #include "topologies/ecommerce/recovery.h"
 
@@ -221,21 +223,11 @@ void add_webhook_metrics(metrics::MetricsRegistry& registry, const WebhookReceiv
 }
 
 // The live segment definitions, as JSON, for a checkpoint's manifest.
-// Every instance of the segments operator holds all of them, so one instance is asked.
 std::vector<std::string> segment_definitions(Engine& engine) {
-  auto promise = std::make_shared<std::promise<std::vector<std::string>>>();
-  auto future = promise->get_future();
-  const StageId stage = *engine.topology().find_stage(kProfilesStage);
-  Status s = engine.run_on_key(stage, "", [promise](Worker&, StageInstance& inst, KeyHash) {
-    std::vector<std::string> out;
-    if (auto op = inst.find_operator(kSegmentsOperator)) {
-      for (const auto& [def, members] : static_cast<const Segments&>(inst.op(*op)).definitions())
-        out.push_back(boost::json::serialize(def.to_json()));
-    }
-    promise->set_value(std::move(out));
-  });
-  if (!s || future.wait_for(std::chrono::seconds(10)) != std::future_status::ready) return {};
-  return future.get();
+  std::vector<std::string> out;
+  for (const Segments::Definition& def : live_segment_definitions(engine))
+    out.push_back(boost::json::serialize(def.to_json()));
+  return out;
 }
 
 bool has_sink(const TopologySpec& topology, std::string_view name) {
@@ -293,6 +285,12 @@ int main(int argc, char** argv) {
   // Before anything is started, so that a bad plan leaves nothing to stop.
   auto ingest_options = make_ingest_options(*options);
   if (!ingest_options) return fail(ingest_options.status());
+  std::vector<boost::json::object> file_segments;
+  if (!options->segments_file.empty()) {
+    auto loaded = load_segments_file(options->segments_file, options->http.max_json_depth);
+    if (!loaded) return fail(loaded.status());
+    file_segments = std::move(loaded).value();
+  }
 
   // Blocked before any thread starts, so every thread inherits the mask and only sigwait below
   // receives SIGINT and SIGTERM.
@@ -507,6 +505,13 @@ int main(int argc, char** argv) {
   checkpointer.start();
   checkpointer_ptr = &checkpointer;
   journal_ptr = &journal;
+  // Before traffic, so that the first events already meet the file's segments.
+  if (Status s = put_file_segments(engine, journal, options->segments_file, file_segments); !s) {
+    checkpointer.stop();
+    server.stop(kHttpGrace);
+    (void)engine.stop();
+    return fail(s);
+  }
   // Before ready: a client that sees /readyz answer finds every family in /metrics.
   add_wal_metrics(metrics, wal, journal);
   add_checkpoint_metrics(metrics, checkpointer);

@@ -256,6 +256,12 @@ std::vector<Setting> make_settings() {
       "dormant_after_ms", "dormant-after-ms",
       "inactivity after which a customer is dormant (7776000000, 90 days)",
       [](O & o) -> auto& { return o.ecommerce.dormant_after_ms; });
+  s.push_back({"ecommerce.segments_file", "segments-file",
+               "JSON file of segments put at every start, as PUT /v1/segments/{id} would (none)",
+               [](O& o, const std::string& v) {
+                 o.segments_file = v;
+                 return Status();
+               }});
   s.push_back({"ecommerce.marketing_consent", "marketing-consent",
                "whether customers who never said consent to marketing triggers: denied or "
                "granted (denied)",

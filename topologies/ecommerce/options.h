@@ -55,6 +55,8 @@ struct EddyOptions {
   TrackingPlanMode tracking_plan_mode = TrackingPlanMode::kReject;
   // Ingest: the country assumed for phone traits without a country code (empty: none).
   std::string default_phone_region;
+  // Segments put at every start (README, "The ecommerce topology"); empty: none.
+  std::string segments_file;
   WebhookOptions webhooks;
   // The write-ahead log (docs/durability.md); its directory is <data_dir>/wal.
   WalSettings wal;
