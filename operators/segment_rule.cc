@@ -353,6 +353,7 @@ class SegmentRuleCompiler {
       o.kind = Operand::Kind::kFeature;
       o.type = f->kind;
       o.feature = f;
+      if (f->changes == FeatureCatalog::Changes::kAlsoWithTime) rule_.depends_on_time_ = true;
       return true;
     }
     return parse_literal(o);

@@ -41,7 +41,8 @@ class SegmentRule {
 
   // True only when the rule holds for the key (never for unknown).
   bool matches(uint32_t slot, EventTime now) const;
-  // Whether the rule reads a feature that changes with time alone (days_since).
+  // Whether the rule reads something that changes without the key's events: days_since(...), or
+  // a feature declared FeatureCatalog::Changes::kAlsoWithTime (rfm.*, counters.*).
   bool depends_on_time() const { return depends_on_time_; }
   const std::string& text() const { return text_; }
 

@@ -18,8 +18,10 @@ namespace eddy {
 //   default `not (enter)`) and it has been a member for at least `min_dwell_ms`. A member whose
 //   exit rule starts to hold during its dwell leaves when the dwell ends, if the rule still holds.
 // - Rules are evaluated for a key after each of its events (put this operator last in the stage,
-//   after the operators whose features it reads). Rules that read days_since(...) change with
-//   time alone and are also re-checked for every key each `sweep_interval_ms` of event time.
+//   after the operators whose features it reads). Rules that read what changes without the
+//   key's events (days_since(...); rfm.*, whose scores move with everyone's orders; counters.*,
+//   whose windows slide) are also re-checked for every key each `sweep_interval_ms` of event
+//   time (an hour by default), so that an idle customer's membership follows too.
 // - Segments come from the config and, at run time, from commands:
 //     {"action":"put","id":"high_value","enter":"rfm.m >= 4","exit":"rfm.m <=
 //     2","min_dwell_ms":3600000}

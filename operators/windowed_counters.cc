@@ -717,10 +717,13 @@ void WindowedCounters::on_query(uint32_t slot, EventTime now, boost::json::objec
 
 Status WindowedCounters::declare_features(FeatureCatalog& catalog) {
   for (size_t i = 0; i < counters_.size(); ++i) {
-    Status s = catalog.add("counters." + counters_[i].name, FeatureValue::Kind::kNumber,
-                           [this, i](uint32_t slot, EventTime now) {
-                             return FeatureValue::of_number(value(slot, i, now));
-                           });
+    // Counts fall as their panes leave the window, with no event of the key.
+    Status s = catalog.add(
+        "counters." + counters_[i].name, FeatureValue::Kind::kNumber,
+        [this, i](uint32_t slot, EventTime now) {
+          return FeatureValue::of_number(value(slot, i, now));
+        },
+        FeatureCatalog::Changes::kAlsoWithTime);
     if (!s) return s;
   }
   return {};

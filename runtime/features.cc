@@ -2,10 +2,10 @@
 
 namespace eddy {
 
-Status FeatureCatalog::add(std::string path, FeatureValue::Kind kind, Getter get) {
+Status FeatureCatalog::add(std::string path, FeatureValue::Kind kind, Getter get, Changes changes) {
   if (path.empty()) return {Errc::kInvalidArgument, "a feature needs a path"};
   if (!get) return {Errc::kInvalidArgument, "feature '" + path + "' has no getter"};
-  auto [it, inserted] = features_.try_emplace(path, Feature{path, kind, std::move(get)});
+  auto [it, inserted] = features_.try_emplace(path, Feature{path, kind, std::move(get), changes});
   if (!inserted) return {Errc::kAlreadyExists, "feature '" + it->first + "' is declared twice"};
   return {};
 }

@@ -34,13 +34,19 @@ class FeatureCatalog {
  public:
   // `now` is the stage's watermark, for features that age ("rfm.recency_days").
   using Getter = std::function<FeatureValue(uint32_t slot, EventTime now)>;
+  // Whether a key's value can change without an event of that key reaching the stage: with time
+  // (a sliding window, days since an order) or with everyone else (a score among all customers).
+  // Segments re-check the rules that read such a feature on every key as time passes.
+  enum class Changes : uint8_t { kWithItsEvents, kAlsoWithTime };
   struct Feature {
     std::string path;
     FeatureValue::Kind kind;
     Getter get;
+    Changes changes = Changes::kWithItsEvents;
   };
 
-  Status add(std::string path, FeatureValue::Kind kind, Getter get);
+  Status add(std::string path, FeatureValue::Kind kind, Getter get,
+             Changes changes = Changes::kWithItsEvents);
   const Feature* find(std::string_view path) const;
   std::vector<std::string> paths() const;
 

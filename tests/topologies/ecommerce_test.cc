@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/serialize.hpp>
+#include <map>
 
 #include "operators/builtin.h"
 #include "tests/harness/harness.h"
@@ -178,6 +179,95 @@ TEST(Ecommerce, TheProfileHasTheShapeTheRestApiPromises) {
   EXPECT_EQ(rfm.at("monetary").as_double(), 100.0);
   EXPECT_EQ(rfm.at("m").as_int64(), 3) << "one of two customers spent less: 1 + floor(5 * 1 / 2)";
   EXPECT_TRUE(p->at("sessions").as_object().contains("count"));
+}
+
+// A customer's monetary score crosses the thresholds of a segment with hysteresis (enter at
+// m >= 4, leave at m <= 2) both ways, moved by other customers' orders while the customer is idle
+// and by the customer's own. Ten customers with orders: m = 1 + floor(5 * below / 10). Scores
+// move when the population is merged (each minute of event time) and an idle customer's
+// membership is re-checked at the hourly sweep, which may run before that minute's merge lands:
+// each step lets two hours pass.
+TEST(Ecommerce, AnRfmScoreCrossingASegmentsThresholdsBackAndForthKeepsItsHysteresis) {
+  for (uint32_t workers : {1u, 3u}) {
+    SCOPED_TRACE(workers);
+    HarnessOptions o;
+    o.workers = workers;
+    auto h = shop(o);
+    const auto at = [](int hours) { return kT0 + hours * kHour; };
+    // Orders (customer, amount) at `hours`, then two hours with no event.
+    const auto orders = [&](int hours, const std::vector<std::pair<std::string, double>>& list) {
+      std::vector<Step> steps;
+      for (const auto& [who, amount] : list)
+        steps.push_back(ev(who, "Order Completed", at(hours)).amount(amount));
+      steps.push_back(Step::watermark(at(hours + 1)));
+      steps.push_back(Step::watermark(at(hours + 2)));
+      return h->run(steps);
+    };
+    const auto state = [&] {
+      auto p = h->query("profiles", "x");
+      EXPECT_TRUE(p.is_ok());
+      return std::to_string(p->at("rfm").at("m").as_int64()) + " " +
+             boost::json::serialize(p->at("segments"));
+    };
+    ASSERT_TRUE(h->run({Step::command("segments", {{"action", "put"},
+                                                   {"id", "high_value"},
+                                                   {"enter", "rfm.m >= 4"},
+                                                   {"exit", "rfm.m <= 2"}})})
+                    .is_ok());
+    std::vector<std::pair<std::string, double>> first{{"x", 100}};
+    for (int i = 1; i <= 9; ++i)
+      first.emplace_back("c" + std::to_string(i), 10.0 * i);
+    ASSERT_TRUE(orders(0, first).is_ok());
+    EXPECT_EQ(state(), R"(5 ["high_value"])") << "nine spent less";
+
+    ASSERT_TRUE(orders(3, {{"c1", 100}, {"c2", 100}, {"c3", 100}, {"c4", 100}}).is_ok());
+    EXPECT_EQ(state(), R"(3 ["high_value"])") << "five spent less: 3 is not low enough to leave";
+
+    ASSERT_TRUE(orders(6, {{"c5", 100}, {"c6", 100}}).is_ok());
+    EXPECT_EQ(state(), "2 []") << "three spent less: x leaves, idle";
+
+    ASSERT_TRUE(orders(9, {{"x", 15}}).is_ok());
+    EXPECT_EQ(state(), "3 []") << "115: four spent less; 3 is not high enough to enter";
+
+    ASSERT_TRUE(orders(12, {{"x", 20}}).is_ok());
+    EXPECT_EQ(state(), R"(4 ["high_value"])") << "135: six spent less";
+
+    // The sink sorts by key and type; by time, the changes alternate.
+    std::map<int64_t, std::string> changes;
+    for (const auto& r : h->sink("segment_changes")) {
+      if (r.key == "x") changes[r.time.value()] = h->engine().topology().types().name(r.type);
+    }
+    std::vector<std::string> in_order;
+    for (const auto& [time, type] : changes)
+      in_order.push_back(type);
+    EXPECT_EQ(in_order,
+              (std::vector<std::string>{"Segment Entered", "Segment Exited", "Segment Entered"}));
+  }
+}
+
+// A customer who viewed products and then went quiet leaves a segment on a sliding count once the
+// views fall out of the window, without coming back.
+TEST(Ecommerce, AnIdleCustomerLeavesASegmentWhenTheCountsWindowSlidesPastTheirEvents) {
+  auto h = shop();
+  std::vector<Step> steps;
+  steps.push_back(Step::command(
+      "segments",
+      {{"action", "put"}, {"id", "browsers"}, {"enter", "counters.product_views_7d >= 3"}}));
+  for (int i = 0; i < 3; ++i)
+    steps.push_back(ev("v", "Product Viewed", kT0 + i * 60'000).item("sku-" + std::to_string(i)));
+  steps.push_back(Step::watermark(kT0 + 7 * kMillisPerDay - kHour));
+  ASSERT_TRUE(h->run(steps).is_ok());
+  auto p = h->query("profiles", "v");
+  ASSERT_TRUE(p.is_ok());
+  EXPECT_EQ(boost::json::serialize(p->at("segments")), R"(["browsers"])");
+
+  ASSERT_TRUE(h->run({Step::watermark(kT0 + 7 * kMillisPerDay + 2 * kHour)}).is_ok());
+  p = h->query("profiles", "v");
+  ASSERT_TRUE(p.is_ok());
+  EXPECT_EQ(p->at("counters").at("product_views_7d").to_number<double>(), 0.0);
+  EXPECT_EQ(boost::json::serialize(p->at("segments")), "[]") << "left within the sweep's hour";
+  EXPECT_EQ(props_of(h->sink("segment_changes"), "v", "reason"),
+            (std::vector<std::string>{"event", "time"}));
 }
 
 }  // namespace
