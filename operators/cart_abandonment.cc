@@ -298,8 +298,14 @@ Status CartAbandonment::declare_features(FeatureCatalog& catalog) {
          return FeatureValue::of_bool(state_[slot].cart != nullptr);
        }},
   };
+  // Cart events change the cart; so does its abandonment, on a timer, after the "Cart Abandoned"
+  // it emits has gone by: that change waits for the sweep.
   for (const auto& f : features) {
-    if (Status s = catalog.add(f.path, f.kind, f.get); !s) return s;
+    if (Status s = catalog.add(f.path, f.kind, f.get, FeatureCatalog::Changes::kAlsoWithTime,
+                               {added_, removed_, ordered_});
+        !s) {
+      return s;
+    }
   }
   return {};
 }

@@ -314,18 +314,28 @@ void Lifecycle::on_query(uint32_t slot, EventTime /*now*/, boost::json::object& 
 }
 
 Status Lifecycle::declare_features(FeatureCatalog& catalog) {
-  Status s =
-      catalog.add("lifecycle", FeatureValue::Kind::kString, [this](uint32_t slot, EventTime) {
-        if (slot >= state_.size() || state_[slot].stage == Stage::kNone)
-          return FeatureValue::missing();
-        return FeatureValue::of_string(stage_name(state_[slot].stage));
-      });
+  using Changes = FeatureCatalog::Changes;
+  // Every change of stage, on an event or a timer, is emitted after it is made: the "Lifecycle
+  // Changed" that then passes the later operators is the event that changes the feature.
+  Status s = catalog.add("lifecycle", FeatureValue::Kind::kString,
+                         [this](uint32_t slot, EventTime) {
+                           if (slot >= state_.size() || state_[slot].stage == Stage::kNone)
+                             return FeatureValue::missing();
+                           return FeatureValue::of_string(stage_name(state_[slot].stage));
+                         },
+                         Changes::kWithItsEvents, {changed_});
   if (!s) return s;
-  return catalog.add("lifecycle.orders", FeatureValue::Kind::kNumber,
-                     [this](uint32_t slot, EventTime) {
-                       if (slot >= state_.size()) return FeatureValue::missing();
-                       return FeatureValue::of_number(state_[slot].orders);
-                     });
+  std::vector<EventType> orders;
+  for (size_t id = 1; id < roles_.size(); ++id) {
+    if (roles_[id] == Role::kOrder) orders.emplace_back(static_cast<uint16_t>(id));
+  }
+  return catalog.add(
+      "lifecycle.orders", FeatureValue::Kind::kNumber,
+      [this](uint32_t slot, EventTime) {
+        if (slot >= state_.size()) return FeatureValue::missing();
+        return FeatureValue::of_number(state_[slot].orders);
+      },
+      Changes::kWithItsEvents, std::move(orders));
 }
 
 Lifecycle::StateBytes Lifecycle::state_bytes() const {

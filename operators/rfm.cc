@@ -289,14 +289,13 @@ Rfm::Scores Rfm::scores(uint32_t slot) const {
 Status Rfm::declare_features(FeatureCatalog& catalog) {
   using Kind = FeatureValue::Kind;
   // Scores move with everyone's orders at each merge of the population, recency with the days,
-  // and orders leave the window by a timer that emits nothing: all but the last order's time
-  // change without the customer's events.
+  // and orders (the last one too) leave the window by a timer that emits nothing: every feature
+  // changes without the customer's events.
   constexpr auto kAges = FeatureCatalog::Changes::kAlsoWithTime;
-  auto number = [&](const char* path, auto get,
-                    FeatureCatalog::Changes changes = FeatureCatalog::Changes::kAlsoWithTime) {
-    return catalog.add(
-        path, Kind::kNumber, [this, get](uint32_t slot, EventTime now) { return get(slot, now); },
-        changes);
+  auto number = [&](const char* path, auto get) {
+    return catalog.add(path, Kind::kNumber,
+                       [this, get](uint32_t slot, EventTime now) { return get(slot, now); }, kAges,
+                       {order_type_});
   };
   Status s = number("rfm.frequency", [this](uint32_t slot, EventTime) {
     return FeatureValue::of_number(static_cast<double>(keys_[slot].orders.size()));
@@ -313,15 +312,12 @@ Status Rfm::declare_features(FeatureCatalog& catalog) {
           static_cast<double>(floor_div(now.value() - k.orders.back().time_ms, kMillisPerDay)));
     });
   if (s)
-    s = number(
-        "last_order_at",
-        [this](uint32_t slot, EventTime) {
-          const PerKey& k = keys_[slot];
-          return k.orders.empty()
-                     ? FeatureValue::missing()
-                     : FeatureValue::of_number(static_cast<double>(k.orders.back().time_ms));
-        },
-        FeatureCatalog::Changes::kWithItsEvents);
+    s = number("last_order_at", [this](uint32_t slot, EventTime) {
+      const PerKey& k = keys_[slot];
+      return k.orders.empty()
+                 ? FeatureValue::missing()
+                 : FeatureValue::of_number(static_cast<double>(k.orders.back().time_ms));
+    });
   if (s)
     s = number("rfm.r", [this](uint32_t slot, EventTime) {
       return FeatureValue::of_number(scores(slot).r);
@@ -335,14 +331,13 @@ Status Rfm::declare_features(FeatureCatalog& catalog) {
       return FeatureValue::of_number(scores(slot).m);
     });
   if (s)
-    s = catalog.add(
-        "rfm.segment", Kind::kString,
-        [this](uint32_t slot, EventTime) {
-          const Scores sc = scores(slot);
-          const std::string_view name = segment_name(sc.r, sc.f);
-          return name.empty() ? FeatureValue::missing() : FeatureValue::of_string(name);
-        },
-        kAges);
+    s = catalog.add("rfm.segment", Kind::kString,
+                    [this](uint32_t slot, EventTime) {
+                      const Scores sc = scores(slot);
+                      const std::string_view name = segment_name(sc.r, sc.f);
+                      return name.empty() ? FeatureValue::missing() : FeatureValue::of_string(name);
+                    },
+                    kAges, {order_type_});
   return s;
 }
 

@@ -1,5 +1,6 @@
 #include "operators/segment_rule.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 
@@ -353,7 +354,7 @@ class SegmentRuleCompiler {
       o.kind = Operand::Kind::kFeature;
       o.type = f->kind;
       o.feature = f;
-      if (f->changes == FeatureCatalog::Changes::kAlsoWithTime) rule_.depends_on_time_ = true;
+      note_read(f);
       return true;
     }
     return parse_literal(o);
@@ -378,8 +379,15 @@ class SegmentRuleCompiler {
     o.kind = Operand::Kind::kDaysSince;
     o.type = FeatureValue::Kind::kNumber;
     o.feature = f;
+    note_read(f);
     rule_.depends_on_time_ = true;
     return true;
+  }
+
+  void note_read(const FeatureCatalog::Feature* f) {
+    if (f->changes == FeatureCatalog::Changes::kAlsoWithTime) rule_.depends_on_time_ = true;
+    if (std::find(rule_.reads_.begin(), rule_.reads_.end(), f) == rule_.reads_.end())
+      rule_.reads_.push_back(f);
   }
 
   SegmentRule& rule_;

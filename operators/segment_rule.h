@@ -45,6 +45,8 @@ class SegmentRule {
   // a feature declared FeatureCatalog::Changes::kAlsoWithTime (rfm.*, counters.*).
   bool depends_on_time() const { return depends_on_time_; }
   const std::string& text() const { return text_; }
+  // The features the rule reads, days_since's included, each once.
+  const std::vector<const FeatureCatalog::Feature*>& reads() const { return reads_; }
 
   // A value a comparison reads: a literal, a feature, or days since a time feature.
   struct Operand {
@@ -73,6 +75,7 @@ class SegmentRule {
   std::vector<Node> nodes_;
   uint32_t root_ = 0;
   bool depends_on_time_ = false;
+  std::vector<const FeatureCatalog::Feature*> reads_;
   // Literal strings of the rule, owned here so nodes can point into them.
   std::vector<std::unique_ptr<std::string>> strings_;
 

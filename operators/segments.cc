@@ -67,6 +67,7 @@ Result<Segments::Definition> Segments::parse_definition(const boost::json::objec
 
 Result<std::unique_ptr<Operator>> Segments::create(const OperatorArgs& args) {
   auto op = std::make_unique<Segments>();
+  op->type_count_ = args.types.size() + 1;
   op->entered_type_ = args.types.find("Segment Entered");
   op->exited_type_ = args.types.find("Segment Exited");
   if (op->entered_type_ == EventTypeRegistry::kUnknown ||
@@ -163,6 +164,7 @@ Status Segments::put(const Definition& def, KeyVisitor* backfill) {
   seg.enter = std::move(enter).value();
   seg.exit = std::move(exit);
   seg.live = true;
+  index_by_type();
   if (backfill != nullptr) {
     const EventTime now = backfill->watermark();
     backfill->visit_all([&](Context& ctx) { step(*index, ctx, now, "backfill"); });
@@ -185,6 +187,7 @@ Status Segments::remove(std::string_view id, KeyVisitor& keys) {
   seg.members = 0;
   seg.enter.reset();
   seg.exit.reset();
+  index_by_type();
   return {};
 }
 
@@ -254,11 +257,41 @@ void Segments::step(size_t index, Context& ctx, EventTime now, std::string_view 
   emit_change(index, ctx, now, false, reason);
 }
 
+bool Segments::read_by(const Segment& seg, EventType type) const {
+  for (const SegmentRule* rule :
+       {seg.enter ? &*seg.enter : nullptr, seg.exit ? &*seg.exit : nullptr}) {
+    if (rule == nullptr) continue;
+    for (const FeatureCatalog::Feature* f : rule->reads()) {
+      if (f->changed_by.empty()) return true;  // any event
+      if (std::find(f->changed_by.begin(), f->changed_by.end(), type) != f->changed_by.end())
+        return true;
+    }
+  }
+  return false;
+}
+
+void Segments::index_by_type() {
+  by_type_.assign(type_count_, {});
+  for (size_t t = 0; t < type_count_; ++t) {
+    const EventType type(static_cast<uint16_t>(t));
+    for (size_t i = 0; i < segments_.size(); ++i) {
+      if (segments_[i].live && read_by(segments_[i], type))
+        by_type_[t].push_back(static_cast<uint32_t>(i));
+    }
+  }
+}
+
 Flow Segments::on_event(const EventRef& event, Context& ctx) {
   const EventTime now = std::max(event.time(), ctx.watermark());
-  for (size_t i = 0; i < segments_.size(); ++i) {
-    if (segments_[i].live) step(i, ctx, now, "event");
+  const size_t type = event.type().value();
+  if (type >= by_type_.size()) {  // not a type of the topology: check everything, to be safe
+    for (size_t i = 0; i < segments_.size(); ++i) {
+      if (segments_[i].live) step(i, ctx, now, "event");
+    }
+    return Flow::kPass;
   }
+  for (uint32_t i : by_type_[type])
+    step(i, ctx, now, "event");
   return Flow::kPass;
 }
 
@@ -383,6 +416,7 @@ Status Segments::restore(StateReader& in, uint32_t slot_count) {
     w = in.get<uint64_t>();
   next_sweep_ = in.get<int64_t>();
   if (!in.ok()) return {Errc::kCorrupt, "segment membership is truncated"};
+  index_by_type();
   for (size_t i = 0; i < segments_.size(); ++i) {
     for (uint32_t s = 0; s < slots_; ++s)
       segments_[i].members += bit(member_, s, i) ? 1 : 0;

@@ -17,11 +17,12 @@ namespace eddy {
 // - A key enters when it is not a member and `enter` holds; a member exits when `exit` holds (by
 //   default `not (enter)`) and it has been a member for at least `min_dwell_ms`. A member whose
 //   exit rule starts to hold during its dwell leaves when the dwell ends, if the rule still holds.
-// - Rules are evaluated for a key after each of its events (put this operator last in the stage,
-//   after the operators whose features it reads). Rules that read what changes without the
-//   key's events (days_since(...); rfm.*, whose scores move with everyone's orders; counters.*,
-//   whose windows slide) are also re-checked for every key each `sweep_interval_ms` of event
-//   time (an hour by default), so that an idle customer's membership follows too.
+// - A key's rules are checked after each of its events that can change what they read (put this
+//   operator last in the stage, after the operators whose features it reads; a feature names the
+//   event types that change it, FeatureCatalog::Feature::changed_by). Rules that read what changes
+//   without the key's events (days_since(...); rfm.*, whose scores move with everyone's orders;
+//   counters.*, whose windows slide) are also re-checked for every key each `sweep_interval_ms` of
+//   event time (an hour by default), so that an idle customer's membership follows too.
 // - Segments come from the config and, at run time, from commands:
 //     {"action":"put","id":"high_value","enter":"rfm.m >= 4","exit":"rfm.m <=
 //     2","min_dwell_ms":3600000}
@@ -98,6 +99,10 @@ class Segments final : public Operator {
   void emit_change(size_t index, Context& ctx, EventTime now, bool entered,
                    std::string_view reason);
   void grow_words(size_t words);
+  // Fills by_type_ from the live segments' rules.
+  void index_by_type();
+  // Whether an event of `type` can change what the segment's rules read.
+  bool read_by(const Segment& seg, EventType type) const;
 
   bool bit(const std::vector<uint64_t>& bits, uint32_t slot, size_t index) const {
     return (bits[slot * words_ + index / 64] >> (index % 64)) & 1;
@@ -116,7 +121,11 @@ class Segments final : public Operator {
   const FeatureCatalog* catalog_ = nullptr;
 
   std::vector<Segment> segments_;
-  size_t words_ = 1;  // 64-bit words per key in each bitset
+  // By event type: the live segments whose rules read a feature that such an event can change.
+  // An event re-checks only those; most events (a product view) touch few features.
+  std::vector<std::vector<uint32_t>> by_type_;
+  size_t type_count_ = 0;  // event type ids are below this
+  size_t words_ = 1;       // 64-bit words per key in each bitset
   uint32_t slots_ = 0;
   std::vector<uint64_t> member_;    // [slot * words_ + word]
   std::vector<uint64_t> dwelling_;  // members still inside their minimum dwell

@@ -783,8 +783,17 @@ Status Sessionizer::declare_features(FeatureCatalog& catalog) {
          return s ? FeatureValue::of_bool(s->converted) : FeatureValue::missing();
        }},
   };
+  // Closed sessions change only when one closes, which emits its summary after the profile took it
+  // in; the current session changes with any event.
+  std::vector<EventType> closing;
+  if (emit_type_ != EventTypeRegistry::kUnknown) closing.push_back(emit_type_);
   for (const Declared& f : features) {
-    if (Status s = catalog.add(f.path, f.kind, f.get); !s) return s;
+    const bool current = std::string_view(f.path).starts_with("sessions.current.");
+    if (Status s = catalog.add(f.path, f.kind, f.get, FeatureCatalog::Changes::kWithItsEvents,
+                               current ? std::vector<EventType>{} : closing);
+        !s) {
+      return s;
+    }
   }
   return {};
 }

@@ -715,6 +715,11 @@ void WindowedCounters::on_query(uint32_t slot, EventTime now, boost::json::objec
   }
 }
 
+std::vector<EventType> WindowedCounters::read_types(const Counter& c) {
+  if (c.kind == Kind::kOpensWithoutClick) return {c.type, c.click_type};
+  return {c.type};
+}
+
 Status WindowedCounters::declare_features(FeatureCatalog& catalog) {
   for (size_t i = 0; i < counters_.size(); ++i) {
     // Counts fall as their panes leave the window, with no event of the key.
@@ -723,7 +728,7 @@ Status WindowedCounters::declare_features(FeatureCatalog& catalog) {
         [this, i](uint32_t slot, EventTime now) {
           return FeatureValue::of_number(value(slot, i, now));
         },
-        FeatureCatalog::Changes::kAlsoWithTime);
+        FeatureCatalog::Changes::kAlsoWithTime, read_types(counters_[i]));
     if (!s) return s;
   }
   return {};

@@ -164,6 +164,8 @@ class WindowedCounters final : public Operator {
     size_t free_words_ = 0;
   };
 
+  // The event types a counter counts (reads is true for them and no other).
+  static std::vector<EventType> read_types(const Counter& c);
   static bool reads(const Counter& c, EventType type) {
     return type == c.type || (c.kind == Kind::kOpensWithoutClick && type == c.click_type);
   }

@@ -2,10 +2,12 @@
 
 namespace eddy {
 
-Status FeatureCatalog::add(std::string path, FeatureValue::Kind kind, Getter get, Changes changes) {
+Status FeatureCatalog::add(std::string path, FeatureValue::Kind kind, Getter get, Changes changes,
+                           std::vector<EventType> changed_by) {
   if (path.empty()) return {Errc::kInvalidArgument, "a feature needs a path"};
   if (!get) return {Errc::kInvalidArgument, "feature '" + path + "' has no getter"};
-  auto [it, inserted] = features_.try_emplace(path, Feature{path, kind, std::move(get), changes});
+  auto [it, inserted] = features_.try_emplace(
+      path, Feature{path, kind, std::move(get), changes, std::move(changed_by)});
   if (!inserted) return {Errc::kAlreadyExists, "feature '" + it->first + "' is declared twice"};
   return {};
 }

@@ -43,10 +43,14 @@ class FeatureCatalog {
     FeatureValue::Kind kind;
     Getter get;
     Changes changes = Changes::kWithItsEvents;
+    // The event types whose arrival at the stage can change a key's value (an event the operator
+    // emits included); empty: any event. Segments re-check a rule after an event only when the
+    // event can change what the rule reads; what changes with time, the sweep re-checks.
+    std::vector<EventType> changed_by;
   };
 
   Status add(std::string path, FeatureValue::Kind kind, Getter get,
-             Changes changes = Changes::kWithItsEvents);
+             Changes changes = Changes::kWithItsEvents, std::vector<EventType> changed_by = {});
   const Feature* find(std::string_view path) const;
   std::vector<std::string> paths() const;
 

@@ -333,15 +333,16 @@ TEST(EngineSnapshot, RestoredRfmScoresAsBeforeUntilTheNextEpoch) {
   auto live = start(spec, options(2, /*tight=*/false));
   feed(*live, 0, 37, "Order Completed");
   live->source().advance_watermark(EventTime(2 * minute));
-  feed(*live, 3 * minute, 37);  // scored now: every customer enters the segment
+  // Scored now: every customer enters the segment at their next order.
+  feed(*live, 3 * minute, 37, "Order Completed");
   ASSERT_TRUE(live->sync().is_ok());
   std::chrono::microseconds pause{};
   const std::vector<Engine::KeyGroupState> groups = snapshot(*live, &pause);
 
   auto restored = start(spec, options(2, /*tight=*/false));
   ASSERT_TRUE(restored->restore_key_groups(groups).is_ok());
-  feed(*live, 4 * minute, 37);
-  feed(*restored, 4 * minute, 37);
+  feed(*live, 4 * minute, 37, "Order Completed");
+  feed(*restored, 4 * minute, 37, "Order Completed");
   ASSERT_TRUE(live->sync().is_ok());
   ASSERT_TRUE(restored->sync().is_ok());
   for (int c = 0; c < 37; ++c) {
