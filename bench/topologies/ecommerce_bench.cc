@@ -30,7 +30,6 @@
 namespace eddy {
 namespace {
 
-constexpr uint64_t kCustomers = 200'000;
 constexpr uint64_t kProducts = 5'000;
 constexpr size_t kEvents = 2'000'000;
 constexpr size_t kBatchEvents = 1024;
@@ -71,9 +70,10 @@ std::vector<uint64_t> zipf_keys(size_t n, uint64_t keys, std::mt19937_64& rng) {
 // `people`: how many distinct customers the events come from. `key_by_user`: once signed in, a
 // customer's events are keyed by their user id, as a topology without identity resolution would
 // key them; otherwise always by the anonymous id, which the identity stage resolves.
-std::vector<EventBatch> funnel(const EventTypeRegistry& types, bool key_by_user, size_t* people) {
+std::vector<EventBatch> funnel(const EventTypeRegistry& types, bool key_by_user, uint64_t ids,
+                               size_t* people) {
   std::mt19937_64 rng(7);
-  const std::vector<uint64_t> customers = zipf_keys(kEvents, kCustomers, rng);
+  const std::vector<uint64_t> customers = zipf_keys(kEvents, ids, rng);
   std::vector<uint64_t> distinct = customers;
   std::sort(distinct.begin(), distinct.end());
   *people = static_cast<size_t>(std::unique(distinct.begin(), distinct.end()) - distinct.begin());
@@ -81,7 +81,7 @@ std::vector<EventBatch> funnel(const EventTypeRegistry& types, bool key_by_user,
                   add = types.find("Product Added"), remove = types.find("Product Removed"),
                   order = types.find("Order Completed"), open = types.find("Email Opened"),
                   identify = types.find("identify");
-  std::vector<bool> signed_in(kCustomers, false);
+  std::vector<bool> signed_in(ids, false);
   std::vector<EventBatch> batches;
   BatchBuilder b;
   for (size_t i = 0; i < kEvents; ++i) {
@@ -175,7 +175,8 @@ void BM_EcommerceTopology(benchmark::State& state) {
     return;
   }
   size_t people = 0;
-  const std::vector<EventBatch> batches = funnel(spec->types(), !settings.identity_stage, &people);
+  const std::vector<EventBatch> batches = funnel(spec->types(), !settings.identity_stage,
+                                                 static_cast<uint64_t>(state.range(2)), &people);
   size_t before = 0, after = 0, keys = 0, allocated_before = 0, allocated_after = 0;
   // Summed over workers: CPU they burnt, and time they slept or waited for each other. The wall
   // time of this VM drifts; these say whether a change saved work or only waiting.
@@ -239,11 +240,14 @@ void BM_EcommerceTopology(benchmark::State& state) {
       static_cast<double>(allocated_after - allocated_before) / static_cast<double>(people);
 }
 BENCHMARK(BM_EcommerceTopology)
-    ->ArgNames({"workers", "identity"})
-    ->Args({1, 0})
-    ->Args({1, 1})
-    ->Args({2, 0})
-    ->Args({2, 1})
+    ->ArgNames({"workers", "identity", "ids"})
+    ->Args({1, 0, 200'000})
+    ->Args({1, 1, 200'000})
+    ->Args({2, 0, 200'000})
+    ->Args({2, 1, 200'000})
+    // #4 asks for a million customers: with Zipf(1.1) over a million ids, more of them appear.
+    ->Args({1, 0, 1'000'000})
+    ->Args({2, 0, 1'000'000})
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();

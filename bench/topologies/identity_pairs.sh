@@ -12,7 +12,7 @@ bench="$build/bench/topologies/topologies_bench"
 
 # Prints "<ms> <worker CPU s> <exchange wait s>" of one run.
 run() {
-  "$bench" --benchmark_filter="BM_EcommerceTopology/workers:$workers/identity:$1" 2>/dev/null |
+  "$bench" --benchmark_filter="BM_EcommerceTopology/workers:$workers/identity:$1/ids:200000" 2>/dev/null |
     awk '/^BM_/ {
       for (i = 1; i <= NF; ++i) {
         split($i, kv, "=")
