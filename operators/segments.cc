@@ -4,6 +4,7 @@
 #include <boost/json/array.hpp>
 #include <cctype>
 #include <cstdio>
+#include <limits>
 
 #include "runtime/event_types.h"
 #include "runtime/key_hash.h"
@@ -85,6 +86,10 @@ Result<std::unique_ptr<Operator>> Segments::create(const OperatorArgs& args) {
       return bad("'sweep_interval_ms' must be positive");
     op->sweep_interval_ms_ = sweep->as_int64();
   }
+  // Each key group sweeps at its own point of the interval, so that a worker's groups do not all
+  // stop it at once; fixed by the group, so the same for any worker count and after a restore.
+  op->sweep_phase_ms_ = static_cast<int64_t>((uint64_t{args.group.value()} * 2'654'435'761ULL) %
+                                             static_cast<uint64_t>(op->sweep_interval_ms_));
   if (const auto* list = args.config.if_contains("segments")) {
     if (!list->is_array()) return bad("'segments' must be a list of definitions");
     for (const auto& item : list->as_array()) {
@@ -305,9 +310,20 @@ void Segments::on_timer(const TimerFiring& timer, Context& ctx) {
   step(index, ctx, timer.time, "dwell_ended");
 }
 
+int64_t Segments::next_sweep_after(int64_t watermark) const {
+  const int64_t interval = sweep_interval_ms_;
+  if (watermark >= std::numeric_limits<int64_t>::max() - 2 * interval)
+    return std::numeric_limits<int64_t>::max();
+  // Before any input: any later time will do, the first real watermark sweeps.
+  if (watermark <= std::numeric_limits<int64_t>::min() + 2 * interval) return watermark + 1;
+  const int64_t shifted = watermark - sweep_phase_ms_;
+  const int64_t k = shifted / interval - (shifted % interval < 0 ? 1 : 0);  // floor
+  return (k + 1) * interval + sweep_phase_ms_;
+}
+
 void Segments::on_watermark(EventTime watermark, KeyVisitor& keys) {
   if (watermark.value() < next_sweep_) return;
-  next_sweep_ = (watermark.value() / sweep_interval_ms_ + 1) * sweep_interval_ms_;
+  next_sweep_ = next_sweep_after(watermark.value());
   std::vector<size_t> aging;
   for (size_t i = 0; i < segments_.size(); ++i) {
     const Segment& seg = segments_[i];

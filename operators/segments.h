@@ -22,7 +22,9 @@ namespace eddy {
 //   event types that change it, FeatureCatalog::Feature::changed_by). Rules that read what changes
 //   without the key's events (days_since(...); rfm.*, whose scores move with everyone's orders;
 //   counters.*, whose windows slide) are also re-checked for every key each `sweep_interval_ms` of
-//   event time (an hour by default), so that an idle customer's membership follows too.
+//   event time (an hour by default), so that an idle customer's membership follows too. Each key
+//   group sweeps at its own point of the interval, so that a worker's groups do not all stop it
+//   at once.
 // - Segments come from the config and, at run time, from commands:
 //     {"action":"put","id":"high_value","enter":"rfm.m >= 4","exit":"rfm.m <=
 //     2","min_dwell_ms":3600000}
@@ -96,6 +98,8 @@ class Segments final : public Operator {
   std::optional<size_t> find(std::string_view id) const;
   // Applies enter/exit to one key for one segment; `reason` goes on the emitted event.
   void step(size_t index, Context& ctx, EventTime now, std::string_view reason);
+  // The first time after `watermark` at which this instance sweeps.
+  int64_t next_sweep_after(int64_t watermark) const;
   void emit_change(size_t index, Context& ctx, EventTime now, bool entered,
                    std::string_view reason);
   void grow_words(size_t words);
@@ -116,6 +120,7 @@ class Segments final : public Operator {
   std::vector<Definition> configured_;
   size_t max_segments_ = 256;
   int64_t sweep_interval_ms_ = kMillisPerHour;
+  int64_t sweep_phase_ms_ = 0;  // where in each interval this instance sweeps
   EventType entered_type_;
   EventType exited_type_;
   const FeatureCatalog* catalog_ = nullptr;

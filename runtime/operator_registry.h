@@ -19,6 +19,9 @@ class EventTypeRegistry;
 struct OperatorArgs {
   const boost::json::object& config;
   const EventTypeRegistry& types;
+  // The key group of the stage instance the operator serves, for work that every instance does
+  // now and then and that should not fall on all of them at once (a sweep over every key).
+  KeyGroup group{0};
 };
 
 using OperatorFactory = std::function<Result<std::unique_ptr<Operator>>(const OperatorArgs&)>;

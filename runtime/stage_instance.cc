@@ -106,7 +106,7 @@ class StageInstance::Visitor final : public KeyVisitor {
 Result<std::unique_ptr<StageInstance>> StageInstance::create(const TopologySpec& spec,
                                                              StageId stage, KeyGroup group,
                                                              EventTime allowed_lateness) {
-  auto ops = spec.instantiate(stage);
+  auto ops = spec.instantiate(stage, group);
   if (!ops) return ops.status();
   std::unique_ptr<StageInstance> instance(new StageInstance(
       spec.stages()[stage.value()], stage, group, allowed_lateness, std::move(ops).value()));

@@ -11,7 +11,8 @@ std::optional<StageId> TopologySpec::find_stage(std::string_view name) const {
   return std::nullopt;
 }
 
-Result<std::vector<std::unique_ptr<Operator>>> TopologySpec::instantiate(StageId stage) const {
+Result<std::vector<std::unique_ptr<Operator>>> TopologySpec::instantiate(StageId stage,
+                                                                         KeyGroup group) const {
   const StageSpec& spec = stages_.at(stage.value());
   std::vector<std::unique_ptr<Operator>> ops;
   ops.reserve(spec.operators.size());
@@ -21,7 +22,7 @@ Result<std::vector<std::unique_ptr<Operator>>> TopologySpec::instantiate(StageId
       return {Errc::kInvalidTopology,
               "stage '" + spec.name + "': operator kind '" + op.kind + "' is not registered"};
     }
-    auto made = (*factory)(OperatorArgs{op.config, *types_});
+    auto made = (*factory)(OperatorArgs{op.config, *types_, group});
     if (!made) {
       return {Errc::kInvalidTopology,
               "stage '" + spec.name + "', operator '" + op.name + "': " + made.status().message()};

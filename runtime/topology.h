@@ -50,7 +50,8 @@ class TopologySpec {
   std::optional<StageId> find_stage(std::string_view name) const;
 
   // The operator instances of one stage for one key group.
-  Result<std::vector<std::unique_ptr<Operator>>> instantiate(StageId stage) const;
+  Result<std::vector<std::unique_ptr<Operator>>> instantiate(StageId stage,
+                                                             KeyGroup group = KeyGroup(0)) const;
 
   // Names, kinds, configs and edges, for manifests and for humans.
   boost::json::object to_json() const;

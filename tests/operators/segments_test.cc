@@ -4,6 +4,7 @@
 
 #include <boost/json/serialize.hpp>
 #include <future>
+#include <set>
 
 #include "runtime/topology_builder.h"
 #include "tests/harness/harness.h"
@@ -249,6 +250,42 @@ TEST(Segments, RulesThatAgeWithTimeAreRecheckedAsTheWatermarkMoves) {
   EXPECT_EQ(changes(**h, "u1"), std::vector<std::string>{"+lapsed@" + std::to_string(30 * day)});
   ASSERT_TRUE((*h)->run({ev("u1", "Order Completed", 31 * day).amount(10)}).is_ok());
   EXPECT_EQ(changes(**h, "u1").back(), "-lapsed@" + std::to_string(31 * day));
+}
+
+// A sweep visits every key of its key group. If every group swept at the same watermark, a worker
+// would stop for all of its keys at once each interval; each group has its own point in the
+// interval instead, the same whatever the worker count.
+TEST(Segments, KeyGroupsSweepAtTheirOwnPointsOfTheInterval) {
+  const int64_t day = kMillisPerDay;
+  std::set<int64_t> times;
+  for (uint32_t workers : {1u, 3u}) {
+    HarnessOptions o;
+    o.workers = workers;
+    auto h = Harness::create(
+        topology({{{"id", "lapsed"}, {"enter", "days_since(orders.last_time_ms) >= 1"}}}, day), o);
+    ASSERT_TRUE(h.is_ok());
+    std::vector<Step> steps;
+    for (int c = 0; c < 64; ++c)
+      steps.push_back(ev("u" + std::to_string(c), "Order Completed", 0).amount(10));
+    for (int hour = 0; hour <= 48; ++hour)
+      steps.push_back(Step::watermark(hour * kMillisPerHour));
+    ASSERT_TRUE((*h)->run(steps).is_ok());
+    std::set<int64_t> these;
+    for (int c = 0; c < 64; ++c) {
+      const auto seen = changes(**h, "u" + std::to_string(c));
+      ASSERT_EQ(seen.size(), 1u) << "u" << c;
+      const int64_t at = std::stoll(seen[0].substr(seen[0].find('@') + 1));
+      EXPECT_GE(at, day) << "not before the rule holds";
+      EXPECT_LE(at, 2 * day) << "within one interval of it";
+      these.insert(at);
+    }
+    EXPECT_GE(these.size(), 8u) << "the groups' sweeps are spread over the day";
+    if (workers == 1) {
+      times = these;
+    } else {
+      EXPECT_EQ(these, times) << "the same points for any worker count";
+    }
+  }
 }
 
 TEST(Segments, SameMembershipForAnyWorkerCountAndBatching) {
