@@ -67,7 +67,7 @@ class TimerService {
   // The pending timers in order, each once.
   std::vector<Timer> pending() const;
   Timer pop();
-  // Drops cancelled copies and duplicates once they outnumber the live timers.
+  // Drops cancelled copies and duplicates once the cancels waiting are a quarter of the heap.
   void compact_if_mostly_dead();
 
   std::vector<Timer> heap_;  // a min-heap by order()
