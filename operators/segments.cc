@@ -262,6 +262,12 @@ void Segments::step(size_t index, Context& ctx, EventTime now, std::string_view 
   emit_change(index, ctx, now, false, reason);
 }
 
+void Segments::step_all(Context& ctx, EventTime now, std::string_view reason) {
+  for (size_t i = 0; i < segments_.size(); ++i) {
+    if (segments_[i].live) step(i, ctx, now, reason);
+  }
+}
+
 bool Segments::read_by(const Segment& seg, EventType type) const {
   for (const SegmentRule* rule :
        {seg.enter ? &*seg.enter : nullptr, seg.exit ? &*seg.exit : nullptr}) {
@@ -290,9 +296,7 @@ Flow Segments::on_event(const EventRef& event, Context& ctx) {
   const EventTime now = std::max(event.time(), ctx.watermark());
   const size_t type = event.type().value();
   if (type >= by_type_.size()) {  // not a type of the topology: check everything, to be safe
-    for (size_t i = 0; i < segments_.size(); ++i) {
-      if (segments_[i].live) step(i, ctx, now, "event");
-    }
+    step_all(ctx, now, "event");
     return Flow::kPass;
   }
   for (uint32_t i : by_type_[type])
@@ -362,9 +366,7 @@ Status Segments::merge_key_in(StateReader& in, Context& ctx) {
     return {Errc::kCorrupt, "a moved key's segments have format " + std::to_string(format)};
   }
   // The operators before this one have merged their features already.
-  for (size_t i = 0; i < segments_.size(); ++i) {
-    if (segments_[i].live) step(i, ctx, ctx.watermark(), kMergeReason);
-  }
+  step_all(ctx, ctx.watermark(), kMergeReason);
   return {};
 }
 

@@ -98,6 +98,8 @@ class Segments final : public Operator {
   std::optional<size_t> find(std::string_view id) const;
   // Applies enter/exit to one key for one segment; `reason` goes on the emitted event.
   void step(size_t index, Context& ctx, EventTime now, std::string_view reason);
+  // step() for every live segment.
+  void step_all(Context& ctx, EventTime now, std::string_view reason);
   // The first time after `watermark` at which this instance sweeps.
   int64_t next_sweep_after(int64_t watermark) const;
   void emit_change(size_t index, Context& ctx, EventTime now, bool entered,

@@ -84,6 +84,10 @@ void TimerService::compact_if_mostly_dead() {
   cancelled_ = {};
 }
 
+bool TimerService::empty() const {
+  return heap_.empty() || pending().empty();
+}
+
 size_t TimerService::count(const std::function<bool(const Timer&)>& pred) const {
   const std::vector<Timer> all = pending();
   return static_cast<size_t>(std::count_if(all.begin(), all.end(), pred));

@@ -46,7 +46,8 @@ class TimerService {
   size_t size() const;
   // The pending timers `pred` accepts, each counted once.
   size_t count(const std::function<bool(const Timer&)>& pred) const;
-  bool empty() const { return size() == 0; }
+  // No timer pending (exact: a cancel of a timer never set does not make it so).
+  bool empty() const;
 
   // Fires, in order, every timer due at `watermark`, including those that firing sets at or before
   // it. `fire` says whether the timer was live (see Timer::generation). Returns how many were.
