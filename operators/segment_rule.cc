@@ -267,6 +267,7 @@ class SegmentRuleCompiler {
                                 : Node::Cmp::kGe;
       const size_t right_pos = peek().pos;
       if (!parse_operand(n.b)) return false;
+      settle_any_kind(n.a.type, n.b.type);
       if (n.a.type != n.b.type) {
         return fail(right_pos, std::string("cannot compare ") + kind_name(n.a.type) + " with " +
                                    kind_name(n.b.type));
@@ -287,6 +288,7 @@ class SegmentRuleCompiler {
         const size_t item_pos = peek().pos;
         Operand item;
         if (!parse_literal(item)) return false;
+        if (n.a.type == FeatureCatalog::kAnyKind) n.a.type = item.type;
         if (item.type != n.a.type) {
           return fail(item_pos, std::string("list item is ") + kind_name(item.type) +
                                     ", expected " + kind_name(n.a.type));
@@ -305,7 +307,7 @@ class SegmentRuleCompiler {
       out = add(std::move(n));
       return true;
     }
-    if (n.a.type != FeatureValue::Kind::kBool) {
+    if (n.a.type != FeatureValue::Kind::kBool && n.a.type != FeatureCatalog::kAnyKind) {
       return fail(start,
                   std::string("a condition must be a boolean, this is ") + kind_name(n.a.type));
     }
@@ -370,7 +372,7 @@ class SegmentRuleCompiler {
     take();
     const FeatureCatalog::Feature* f = catalog_.find(path.text);
     if (f == nullptr) return fail(path.pos, "unknown feature '" + path.text + "'");
-    if (f->kind != FeatureValue::Kind::kNumber) {
+    if (f->kind != FeatureValue::Kind::kNumber && f->kind != FeatureCatalog::kAnyKind) {
       return fail(path.pos, "days_since needs a time (milliseconds), '" + path.text + "' is " +
                                 kind_name(f->kind));
     }
@@ -382,6 +384,13 @@ class SegmentRuleCompiler {
     note_read(f);
     rule_.depends_on_time_ = true;
     return true;
+  }
+
+  // A feature of any kind (a trait) is compared as the kind on the other side; a key whose value
+  // is of another kind compares as missing.
+  static void settle_any_kind(FeatureValue::Kind& a, FeatureValue::Kind& b) {
+    if (a == FeatureCatalog::kAnyKind) a = b;
+    if (b == FeatureCatalog::kAnyKind) b = a;
   }
 
   void note_read(const FeatureCatalog::Feature* f) {

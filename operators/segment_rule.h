@@ -23,7 +23,9 @@ namespace eddy {
 //   path    := name ("." name)*            a feature: rfm.m, lifecycle, counters.product_views_7d
 //
 // Strings are in double quotes with \" and \\ escapes. A bare operand used as a condition must be a
-// boolean. Types are checked when compiling: comparing a number with a string is an error.
+// boolean. Types are checked when compiling: comparing a number with a string is an error. A
+// feature whose values say their own kind (traits.*, FeatureCatalog::kAnyKind) takes the kind of
+// what it is compared with; a key whose value is of another kind has it missing for that rule.
 // A feature a key does not have (no order yet, no such trait) makes every comparison that reads it
 // unknown, and unknown is not true: `not (x > 1)` does not hold for a key without x. This is SQL's
 // three-valued logic, so that a missing value never puts a customer into a segment by accident.

@@ -151,6 +151,35 @@ Status Traits::restore(StateReader& in, uint32_t slot_count) {
   return {};
 }
 
+Status Traits::declare_features(FeatureCatalog& catalog) {
+  return catalog.add_family(std::string(kPrefix), FeatureCatalog::kAnyKind,
+                            [this](std::string_view name) -> FeatureCatalog::Getter {
+                              return [this, name = std::string(name)](uint32_t slot, EventTime) {
+                                return value(slot, name);
+                              };
+                            });
+}
+
+FeatureValue Traits::value(uint32_t slot, std::string_view name) const {
+  if (slot >= state_.size()) return FeatureValue::missing();
+  const std::vector<Trait>& traits = state_[slot].traits;
+  auto it =
+      std::find_if(traits.begin(), traits.end(), [&](const Trait& t) { return t.name == name; });
+  if (it == traits.end()) return FeatureValue::missing();
+  switch (it->kind) {
+    case PropKind::kString:
+      return FeatureValue::of_string(it->value);
+    case PropKind::kBool:
+      return FeatureValue::of_bool(it->value == "true");
+    case PropKind::kInt:
+    case PropKind::kDouble:
+      return FeatureValue::of_number(std::strtod(it->value.c_str(), nullptr));
+    case PropKind::kNull:
+      break;
+  }
+  return FeatureValue::missing();
+}
+
 void Traits::on_query(uint32_t slot, EventTime /*now*/, boost::json::object& out) const {
   const PerKey& k = state_[slot];
   boost::json::object traits;

@@ -19,6 +19,11 @@ namespace eddy {
 //
 // Merging (identity resolution): per trait the newer value wins; the counts add.
 //
+// Features: "traits.<name>" for any name, each customer's value of that trait as sent: a string,
+// a number or a boolean (FeatureCatalog::kAnyKind), missing when the customer has no such trait or
+// it was null. A segment rule compares it as its other side says ("traits.plan == \"pro\"",
+// "traits.age >= 30", "traits.vip"), and a value of another kind counts as missing.
+//
 // Profile: "traits": {name: value (as sent: string, number or boolean)}, and when any,
 // "traits_dropped" and "traits_cut".
 class Traits final : public Operator {
@@ -30,6 +35,7 @@ class Traits final : public Operator {
   void snapshot(StateWriter& out) const override;
   Status restore(StateReader& in, uint32_t slot_count) override;
   void on_query(uint32_t slot, EventTime now, boost::json::object& out) const override;
+  Status declare_features(FeatureCatalog& catalog) override;
   // A late identify still says something; the per-trait time keeps it from undoing newer ones.
   LatenessPolicy lateness_policy() const override { return LatenessPolicy::kDeliver; }
   void move_key_out(StateWriter& out, Context& ctx) override;
@@ -49,6 +55,7 @@ class Traits final : public Operator {
   };
 
   void set(PerKey& k, Trait t) const;
+  FeatureValue value(uint32_t slot, std::string_view name) const;
   static void write_key(StateWriter& out, const PerKey& k);
   static Status read_key(StateReader& in, PerKey& k);
 

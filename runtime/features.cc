@@ -12,9 +12,33 @@ Status FeatureCatalog::add(std::string path, FeatureValue::Kind kind, Getter get
   return {};
 }
 
+Status FeatureCatalog::add_family(std::string prefix, FeatureValue::Kind kind, Family family,
+                                  Changes changes, std::vector<EventType> changed_by) {
+  if (prefix.empty()) return {Errc::kInvalidArgument, "a feature family needs a prefix"};
+  if (!family) return {Errc::kInvalidArgument, "feature family '" + prefix + "' has no getter"};
+  for (const FamilyEntry& f : families_) {
+    if (prefix.starts_with(f.prefix) || f.prefix.starts_with(prefix)) {
+      return {Errc::kAlreadyExists, "feature family '" + prefix + "' overlaps '" + f.prefix + "'"};
+    }
+  }
+  Feature like{prefix, kind, nullptr, changes, std::move(changed_by)};
+  families_.push_back({std::move(prefix), std::move(like), std::move(family)});
+  return {};
+}
+
 const FeatureCatalog::Feature* FeatureCatalog::find(std::string_view path) const {
-  auto it = features_.find(path);
-  return it == features_.end() ? nullptr : &it->second;
+  if (auto it = features_.find(path); it != features_.end()) return &it->second;
+  if (auto it = members_.find(path); it != members_.end()) return &it->second;
+  for (const FamilyEntry& f : families_) {
+    if (!path.starts_with(f.prefix) || path.size() == f.prefix.size()) continue;
+    Getter get = f.family(path.substr(f.prefix.size()));
+    if (!get) return nullptr;
+    Feature member = f.like;
+    member.path = std::string(path);
+    member.get = std::move(get);
+    return &members_.emplace(std::string(path), std::move(member)).first->second;
+  }
+  return nullptr;
 }
 
 std::vector<std::string> FeatureCatalog::paths() const {

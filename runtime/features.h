@@ -49,13 +49,37 @@ class FeatureCatalog {
     std::vector<EventType> changed_by;
   };
 
+  // A feature whose kind each key's value says for itself (a trait: a string for one customer,
+  // a number for another); readers compare it as the other side of a comparison wants and treat a
+  // value of another kind as missing.
+  static constexpr FeatureValue::Kind kAnyKind = FeatureValue::Kind::kMissing;
+  // The getter of the family member "<prefix><name>" (the trait "plan" of "traits.plan").
+  using Family = std::function<Getter(std::string_view name)>;
+
   Status add(std::string path, FeatureValue::Kind kind, Getter get,
              Changes changes = Changes::kWithItsEvents, std::vector<EventType> changed_by = {});
+  // Every path "<prefix><name>" with a non-empty name is a feature of the family, of kind `kind`
+  // (kAnyKind when values say their own): for features named by the data, such as traits.
+  Status add_family(std::string prefix, FeatureValue::Kind kind, Family family,
+                    Changes changes = Changes::kWithItsEvents,
+                    std::vector<EventType> changed_by = {});
+  // A declared feature, or a family member made on first use; the same pointer every time.
   const Feature* find(std::string_view path) const;
+  // The declared features (family members are not listed).
   std::vector<std::string> paths() const;
 
  private:
+  struct FamilyEntry {
+    std::string prefix;
+    Feature like;  // kind, changes and changed_by of every member
+    Family family;
+  };
+
   std::map<std::string, Feature, std::less<>> features_;
+  std::vector<FamilyEntry> families_;
+  // Members made by find(), kept so that their address is stable. Mutable: finding one is not a
+  // change of the catalog. A catalog belongs to one stage instance, which alone uses it.
+  mutable std::map<std::string, Feature, std::less<>> members_;
 };
 
 }  // namespace eddy

@@ -129,6 +129,72 @@ TEST(SegmentRule, ErrorsGiveThePositionAndTheReason) {
   }
 }
 
+// A family of features whose values say their own kind, as traits do: the test's per-slot values
+// under "traits.<name>".
+void add_traits(Profiles& p) {
+  ASSERT_TRUE(p.catalog
+                  .add_family("traits.", FeatureCatalog::kAnyKind,
+                              [&p](std::string_view name) -> FeatureCatalog::Getter {
+                                const std::string path = "traits." + std::string(name);
+                                return [&p, path](uint32_t slot, EventTime) {
+                                  auto s = p.values.find(slot);
+                                  if (s == p.values.end()) return FeatureValue::missing();
+                                  auto v = s->second.find(path);
+                                  return v == s->second.end() ? FeatureValue::missing() : v->second;
+                                };
+                              })
+                  .is_ok());
+}
+
+TEST(SegmentRule, AFeatureOfAnyKindIsComparedAsTheOtherSideSays) {
+  Profiles p;
+  add_traits(p);
+  p.set(0, "traits.plan", std::string("pro"));
+  p.set(0, "traits.age", 41.0);
+  p.set(0, "traits.vip", true);
+  p.set(1, "traits.plan", 3.0);  // a customer whose plan came as a number
+  p.set(1, "traits.age", std::string("forty"));
+  p.set(1, "traits.vip", std::string("yes"));
+  const std::tuple<const char*, bool, bool> cases[] = {
+      {"traits.plan == \"pro\"", true, false},
+      // Of another kind, the value is missing: neither equal nor unequal.
+      {"traits.plan != \"pro\"", false, false},
+      {"traits.age >= 30", true, false},
+      {"not traits.age >= 30", false, false},
+      {"traits.vip", true, false},
+      {"traits.vip == true and traits.plan in [\"pro\", \"team\"]", true, false},
+      {"traits.plan in [3, 4]", false, true},
+      {"traits.missing == \"x\" or traits.age < 50", true, false},
+      {"days_since(traits.age) > 0", true, false},
+      // Each comparison takes its own kind.
+      {"traits.age >= 30 or traits.age == \"forty\"", true, true},
+  };
+  for (const auto& [text, first, second] : cases) {
+    SCOPED_TRACE(text);
+    auto rule = SegmentRule::compile(text, p.catalog);
+    ASSERT_TRUE(rule.is_ok()) << rule.status().to_string();
+    EXPECT_EQ(rule->matches(0, EventTime(kMillisPerDay * 2)), first);
+    EXPECT_EQ(rule->matches(1, EventTime(kMillisPerDay * 2)), second);
+    EXPECT_FALSE(rule->depends_on_time() &&
+                 std::string_view(text).find("days_since") == std::string_view::npos);
+  }
+  EXPECT_EQ(p.catalog.find("traits.plan"), p.catalog.find("traits.plan")) << "one feature per path";
+  EXPECT_EQ(p.catalog.find("traits."), nullptr);
+
+  const std::tuple<const char*, size_t, const char*> errors[] = {
+      {"traits.vip > true", 11, "'>' does not apply to booleans"},
+      {"traits.plan in [\"a\", 3]", 21, "list item is a number, expected a string"},
+      {"traits.plan == 3 == 4", 17, "unexpected '=='"},
+  };
+  for (const auto& [text, pos, reason] : errors) {
+    SCOPED_TRACE(text);
+    SegmentRule::Error err;
+    ASSERT_FALSE(SegmentRule::compile(text, p.catalog, &err).is_ok());
+    EXPECT_EQ(err.position, pos) << err.reason;
+    EXPECT_NE(err.reason.find(reason), std::string::npos) << err.reason;
+  }
+}
+
 TEST(SegmentRule, RefusesOverlongRules) {
   Profiles p;
   std::string text = "rfm.m >= 1";

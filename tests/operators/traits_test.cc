@@ -4,6 +4,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "runtime/key_hash.h"
 #include "runtime/topology_builder.h"
 #include "tests/harness/harness.h"
 #include "tests/harness/instance_driver.h"
@@ -53,6 +54,36 @@ TEST(Traits, TheNewestWordPerTraitIsKeptWithItsType) {
   EXPECT_EQ(traits.at("email").as_string(), "ann@example.com");
   EXPECT_EQ(traits.at("age").to_number<double>(), 41);
   EXPECT_EQ(traits.at("plan").as_string(), "pro") << "the late 'trial' does not undo 'pro'";
+}
+
+TEST(Traits, EachTraitIsAFeatureOfTheKindItWasSentAs) {
+  const TopologySpec spec = topology();
+  auto d = InstanceDriver::create(spec);
+  d->run({ev("u", "identify", 10)
+              .prop("traits.plan", "pro")
+              .prop("traits.age", 41)
+              .prop("traits.score", 2.5)
+              .flag("traits.vip", true)});
+  StageInstance& inst = d->instance();
+  const auto slot = inst.slots().find(hash_key("u"));
+  ASSERT_TRUE(slot);
+  auto value = [&](const char* path) {
+    const FeatureCatalog::Feature* f = inst.features().find(path);
+    EXPECT_NE(f, nullptr) << path;
+    return f ? f->get(*slot, EventTime(10)) : FeatureValue::missing();
+  };
+  EXPECT_EQ(value("traits.plan").kind, FeatureValue::Kind::kString);
+  EXPECT_EQ(value("traits.plan").text, "pro");
+  EXPECT_EQ(value("traits.age").kind, FeatureValue::Kind::kNumber);
+  EXPECT_EQ(value("traits.age").number, 41);
+  EXPECT_EQ(value("traits.score").number, 2.5);
+  EXPECT_EQ(value("traits.vip").kind, FeatureValue::Kind::kBool);
+  EXPECT_TRUE(value("traits.vip").flag);
+  EXPECT_EQ(value("traits.unknown").kind, FeatureValue::Kind::kMissing);
+  const FeatureCatalog::Feature* plan = inst.features().find("traits.plan");
+  ASSERT_NE(plan, nullptr);
+  EXPECT_TRUE(plan->changed_by.empty()) << "traits come with any event";
+  EXPECT_EQ(plan->changes, FeatureCatalog::Changes::kWithItsEvents);
 }
 
 TEST(Traits, LimitsAreCountedNotSilent) {

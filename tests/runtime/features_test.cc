@@ -26,6 +26,40 @@ TEST(FeatureCatalog, FindsWhatWasDeclaredAndRefusesDuplicates) {
   EXPECT_EQ(c.paths(), std::vector<std::string>{"rfm.m"});
 }
 
+TEST(FeatureCatalog, AFamilyMakesAFeatureForEveryNameUnderItsPrefix) {
+  FeatureCatalog c;
+  std::vector<std::string> made;
+  ASSERT_TRUE(c.add("traits.count", FeatureValue::Kind::kNumber, [](uint32_t, EventTime) {
+                 return FeatureValue::of_number(1);
+               }).is_ok());
+  ASSERT_TRUE(c.add_family("traits.", FeatureCatalog::kAnyKind,
+                           [&made](std::string_view name) -> FeatureCatalog::Getter {
+                             made.emplace_back(name);
+                             if (name == "forbidden") return nullptr;
+                             return [n = std::string(name)](uint32_t slot, EventTime) {
+                               return FeatureValue::of_number(static_cast<double>(n.size() + slot));
+                             };
+                           })
+                  .is_ok());
+  const auto* plan = c.find("traits.plan");
+  ASSERT_NE(plan, nullptr);
+  EXPECT_EQ(plan->path, "traits.plan");
+  EXPECT_EQ(plan->kind, FeatureCatalog::kAnyKind);
+  EXPECT_EQ(plan->get(1, EventTime(0)).number, 5.0);
+  EXPECT_EQ(c.find("traits.plan"), plan) << "made once, the same feature afterwards";
+  EXPECT_EQ(c.find("traits.count")->get(0, EventTime(0)).number, 1.0) << "declared comes first";
+  EXPECT_EQ(c.find("traits."), nullptr);
+  EXPECT_EQ(c.find("traits.forbidden"), nullptr);
+  EXPECT_EQ(made, (std::vector<std::string>{"plan", "forbidden"}));
+  EXPECT_EQ(c.paths(), std::vector<std::string>{"traits.count"}) << "members are not listed";
+  auto getter = [](std::string_view) -> FeatureCatalog::Getter { return nullptr; };
+  EXPECT_EQ(c.add_family("traits.x", FeatureCatalog::kAnyKind, getter).code(),
+            Errc::kAlreadyExists);
+  EXPECT_EQ(c.add_family("", FeatureCatalog::kAnyKind, getter).code(), Errc::kInvalidArgument);
+  EXPECT_EQ(c.add_family("other.", FeatureCatalog::kAnyKind, nullptr).code(),
+            Errc::kInvalidArgument);
+}
+
 // Declares "<label>.count" and reads the feature named in "reads"; a missing one fails the build.
 class FeatureUser final : public Operator {
  public:

@@ -44,6 +44,7 @@ const std::pair<const char*, const char*> kSegments[] = {
     {"dormant", "lifecycle == \"dormant\""},
     {"cart_holders", "cart.value > 50"},
     {"regulars", "sessions.count >= 3"},
+    {"pro", "traits.plan == \"pro\""},
     {"reachable", "consent.marketing == true"},
 };
 
