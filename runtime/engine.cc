@@ -5,6 +5,7 @@
 
 #include "runtime/key_hash.h"
 #include "runtime/snapshot_request.h"
+#include "runtime/this_thread.h"
 
 namespace eddy {
 
@@ -74,6 +75,7 @@ Status Engine::start() {
     w->start();
   if (options_.run_ticker) {
     ticker_ = std::thread([this] {
+      name_this_thread("eddy-ticker");
       std::unique_lock lock(ticker_mu_);
       while (!ticker_cv_.wait_for(lock, options_.tick_interval, [&] { return ticker_stop_; })) {
         source_->tick();

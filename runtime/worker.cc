@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "runtime/key_hash.h"
+#include "runtime/this_thread.h"
 
 namespace eddy {
 
@@ -83,7 +84,10 @@ Status Worker::init() {
 }
 
 void Worker::start() {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    name_this_thread("eddy-worker-" + std::to_string(id_.value()));
+    run();
+  });
 }
 
 void Worker::join() {

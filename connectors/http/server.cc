@@ -5,6 +5,7 @@
 
 #include "connectors/http/session.h"
 #include "runtime/log.h"
+#include "runtime/this_thread.h"
 
 namespace eddy {
 
@@ -43,7 +44,10 @@ Status HttpServer::start() {
   uint32_t n = settings_.io_threads;
   if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
   for (uint32_t i = 0; i < n; ++i)
-    threads_.emplace_back([this] { ioc_.run(); });
+    threads_.emplace_back([this, i] {
+      name_this_thread("eddy-http-" + std::to_string(i));
+      ioc_.run();
+    });
   return Status::ok();
 }
 

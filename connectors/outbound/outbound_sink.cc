@@ -8,6 +8,7 @@
 #include "connectors/outbound/endpoint_url.h"
 #include "connectors/outbound/outbound_message.h"
 #include "runtime/log.h"
+#include "runtime/this_thread.h"
 
 namespace eddy {
 
@@ -102,7 +103,10 @@ Status OutboundSink::add_endpoints(std::vector<WebhookEndpoint> endpoints,
 
 void OutboundSink::start(uint32_t io_threads) {
   for (uint32_t i = 0; i < io_threads; ++i)
-    threads_.emplace_back([this] { io_.run(); });
+    threads_.emplace_back([this] {
+      name_this_thread("eddy-outbound");
+      io_.run();
+    });
 }
 
 OutboundSink::~OutboundSink() {

@@ -4,6 +4,7 @@
 #include <future>
 
 #include "runtime/log.h"
+#include "runtime/this_thread.h"
 
 namespace eddy {
 
@@ -73,7 +74,10 @@ Checkpointer::~Checkpointer() {
 }
 
 void Checkpointer::start() {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    name_this_thread("eddy-checkpoint");
+    run();
+  });
 }
 
 void Checkpointer::stop() {

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "runtime/log.h"
+#include "runtime/this_thread.h"
 
 namespace eddy {
 
@@ -43,8 +44,14 @@ Result<std::unique_ptr<WriteAheadLog>> WriteAheadLog::open(
   std::unique_ptr<WriteAheadLog> log(
       new WriteAheadLog(std::move(settings), std::move(storage), std::move(on_fatal)));
   if (Status s = log->continue_log(recovered); !s) return s;
-  log->writer_ = std::thread([raw = log.get()] { raw->run(); });
-  log->preparer_ = std::thread([raw = log.get()] { raw->prepare_segments(); });
+  log->writer_ = std::thread([raw = log.get()] {
+    name_this_thread("eddy-wal");
+    raw->run();
+  });
+  log->preparer_ = std::thread([raw = log.get()] {
+    name_this_thread("eddy-wal-prepare");
+    raw->prepare_segments();
+  });
   return log;
 }
 
