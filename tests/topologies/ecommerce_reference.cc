@@ -254,13 +254,6 @@ void EcommerceReference::run(const std::vector<Step>& steps) {
   }
 }
 
-std::vector<std::string> EcommerceReference::keys() const {
-  std::vector<std::string> out;
-  for (const auto& [key, c] : customers_)
-    out.push_back(key);
-  return out;
-}
-
 std::vector<std::string> EcommerceReference::delivered() const {
   std::vector<std::string> out = delivered_;
   std::sort(out.begin(), out.end());

@@ -23,18 +23,17 @@ namespace eddy::testing {
 // behind the watermark (late and out-of-order input has its own tests, operator by operator). It
 // covers the profile stage without the identity stage (one key is one customer), with the
 // topology's counters, three triggers and default consent, and the segments given with `segment`:
-// rules of the form "<feature> <op> <number>" joined by "and", with no exit rule and no dwell, so
-// that membership is a function of the features at the last check.
+// rules with no exit rule and no dwell, so that membership is a function of the features at the
+// last check.
 class EcommerceReference {
  public:
   explicit EcommerceReference(EcommerceSettings settings);
 
-  // A segment the script also puts: its id and its enter rule, "<feature> <op> <number>" terms
-  // joined by " and ".
+  // A segment the script also puts: its id and its enter rule, "<feature> <op> <value>" terms
+  // joined by " and ", a value being a number, true, false or a string in quotes without spaces.
   void segment(std::string id, std::string rule);
   void run(const std::vector<Step>& steps);
 
-  std::vector<std::string> keys() const;
   // For every key, the parts of its profile query the reference models, in the query's shape,
   // with "segments" sorted (membership by the rules at the current watermark: right only once
   // every key group has swept since the features last changed).
