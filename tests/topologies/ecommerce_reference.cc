@@ -1,7 +1,6 @@
 #include "tests/topologies/ecommerce_reference.h"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <limits>
 #include <optional>

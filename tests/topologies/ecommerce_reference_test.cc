@@ -4,10 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <cmath>
+#include <iterator>
 #include <random>
-#include <set>
 
 #include "operators/builtin.h"
 #include "tests/harness/harness.h"
@@ -144,8 +145,9 @@ std::vector<Step> journeys(uint64_t seed, int customers) {
     }
   }
   std::vector<int64_t> expiries;
+  const int64_t lookback = settings().rfm_lookback_ms;
   for (const TestEvent& e : events) {
-    if (e.type == "Order Completed") expiries.push_back(e.time_ms + settings().rfm_lookback_ms);
+    if (e.type == "Order Completed") expiries.push_back(e.time_ms + lookback);
   }
   int64_t end = events.back().time_ms + 2 * kMillisPerHour;
   const int64_t hour = kMillisPerHour + kMinute;
